@@ -1,0 +1,211 @@
+#include "core/config.h"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+namespace cartorio::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+enum class Kind { text, integer };
+
+
+// Accessors keep the table declarative without member-pointer gymnastics.
+struct Key {
+  const char* path;
+  const char* description;
+  bool secret;
+  std::string* (*text)(Config&);
+  int* (*integer)(Config&);
+};
+
+#define TEXT(p, member, desc, secret) \
+  Key{p, desc, secret, [](Config& c) -> std::string* { return &c.member; }, nullptr}
+#define INT(p, member, desc) Key{p, desc, false, nullptr, [](Config& c) -> int* { return &c.member; }}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> k = {
+      TEXT("server.listen", server.listen, "HTTPS listener, HOST:PORT", false),
+      TEXT("server.http_listen", server.http_listen, "plain-HTTP listener for OCSP, CRL and caIssuers", false),
+      TEXT("pki.public_base_url", pki.public_base_url, "base URL written into AIA and CRL distribution points", false),
+      TEXT("pki.organization", pki.organization, "O= of the CA certificates", false),
+      TEXT("pki.country", pki.country, "C= of the CA certificates (2 letters)", false),
+      INT("pki.root_validity_days", pki.root_validity_days, "root CA validity"),
+      INT("pki.intermediate_validity_days", pki.intermediate_validity_days, "TLS and Document Signing CA validity"),
+      INT("pki.crl_validity_hours", pki.crl_validity_hours, "CRL nextUpdate - thisUpdate"),
+      TEXT("store.backend", store.backend, "sqlite | postgres", false),
+      TEXT("store.sqlite_path", store.sqlite_path, "SQLite database file", false),
+      TEXT("store.postgres_url", store.postgres_url, "libpq connection string (secret)", true),
+      TEXT("keys.backend", keys.backend, "software | pkcs11", false),
+      TEXT("keys.software_dir", keys.software_dir, "directory of sealed software keys", false),
+      TEXT("keys.master_key_file", keys.master_key_file, "master key file (32 random bytes, hex)", false),
+      TEXT("keys.master_passphrase", keys.master_passphrase, "master passphrase instead of a key file (secret)", true),
+      TEXT("keys.pkcs11_module", keys.pkcs11_module, "PKCS#11 module path", false),
+      TEXT("keys.pkcs11_token", keys.pkcs11_token, "PKCS#11 token label", false),
+      TEXT("keys.pkcs11_pin_file", keys.pkcs11_pin_file, "file holding the user PIN", false),
+      TEXT("keys.pkcs11_pin", keys.pkcs11_pin, "user PIN (secret)", true),
+      TEXT("log.level", log.level, "debug | info | warn | error", false),
+  };
+  return k;
+}
+#undef TEXT
+#undef INT
+
+void validate(const Config& c, std::vector<std::string>& problems) {
+  if (c.store.backend != "sqlite" && c.store.backend != "postgres")
+    problems.push_back("store.backend: must be \"sqlite\" or \"postgres\", got \"" + c.store.backend + "\"");
+  if (c.store.backend == "postgres" && c.store.postgres_url.empty())
+    problems.push_back("store.postgres_url: required when store.backend = \"postgres\"");
+  if (c.keys.backend != "software" && c.keys.backend != "pkcs11")
+    problems.push_back("keys.backend: must be \"software\" or \"pkcs11\", got \"" + c.keys.backend + "\"");
+  if (c.keys.backend == "pkcs11" && c.keys.pkcs11_pin.empty() && c.keys.pkcs11_pin_file.empty())
+    problems.push_back("keys.pkcs11_pin_file: required (or CARTORIO_KEYS_PKCS11_PIN) when keys.backend = \"pkcs11\"");
+  const auto& url = c.pki.public_base_url;
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    problems.push_back("pki.public_base_url: must start with http:// or https://");
+  if (c.pki.country.size() != 2) problems.push_back("pki.country: must be a two-letter country code");
+  if (c.pki.root_validity_days <= 0 || c.pki.intermediate_validity_days <= 0 ||
+      c.pki.intermediate_validity_days > c.pki.root_validity_days)
+    problems.push_back("pki.intermediate_validity_days: must be positive and within the root's validity");
+  if (c.pki.crl_validity_hours < 25)
+    problems.push_back("pki.crl_validity_hours: must be at least 25 (CRLs are regenerated every 24 h)");
+  if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" && c.log.level != "error")
+    problems.push_back("log.level: must be debug, info, warn or error");
+}
+
+}  // namespace
+
+std::string Config::path(const std::string& p) const {
+  if (p.empty()) return p;
+  fs::path fp(p);
+  if (fp.is_absolute()) return p;
+  return (fs::path(data_dir) / fp).string();
+}
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::string env_name_for(const std::string& path) {
+  std::string out = "CARTORIO_";
+  for (char ch : path) out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  return out;
+}
+
+Result<Config> load_config(const std::string& data_dir, const EnvLookup& env) {
+  Config c;
+  std::error_code ec;
+  c.data_dir = fs::absolute(data_dir, ec).lexically_normal().string();
+  if (!c.data_dir.empty() && c.data_dir.back() == '/' && c.data_dir.size() > 1) c.data_dir.pop_back();
+  std::vector<std::string> problems;
+
+  const fs::path file = fs::path(c.data_dir) / "config.toml";
+  toml::table tbl;
+  if (fs::exists(file)) {
+    try {
+      tbl = toml::parse_file(file.string());
+    } catch (const toml::parse_error& e) {
+      std::ostringstream os;
+      os << file.string() << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+         << e.description();
+      return Error{Errc::config_invalid, os.str()};
+    }
+  }
+
+  for (const auto& k : keys()) {
+    auto node = tbl.at_path(k.path);
+    if (node) {
+      if (k.text) {
+        if (auto v = node.value<std::string>()) *k.text(c) = *v;
+        else problems.push_back(std::string(k.path) + ": must be a string");
+      } else if (auto v = node.value<std::int64_t>()) {
+        *k.integer(c) = static_cast<int>(*v);
+      } else {
+        problems.push_back(std::string(k.path) + ": must be an integer");
+      }
+    }
+    const std::string ename = env_name_for(k.path);
+    if (auto v = env(ename)) {
+      if (k.text) {
+        *k.text(c) = *v;
+      } else {
+        try {
+          std::size_t pos = 0;
+          int n = std::stoi(*v, &pos);
+          if (pos != v->size()) throw std::invalid_argument("trailing");
+          *k.integer(c) = n;
+        } catch (const std::exception&) {
+          problems.push_back(std::string(k.path) + " (" + ename + "): must be an integer");
+        }
+      }
+    }
+  }
+
+  // Unknown keys are mistakes (a typo would silently keep a default).
+  std::vector<std::string> known;
+  for (const auto& k : keys()) known.emplace_back(k.path);
+  for (const auto& [section, node] : tbl) {
+    const auto* t = node.as_table();
+    if (!t) {
+      problems.push_back(std::string(section.str()) + ": unknown key");
+      continue;
+    }
+    for (const auto& [name, _] : *t) {
+      std::string p = std::string(section.str()) + "." + std::string(name.str());
+      if (std::find(known.begin(), known.end(), p) == known.end()) problems.push_back(p + ": unknown key");
+    }
+  }
+
+  validate(c, problems);
+  if (!problems.empty()) {
+    std::string msg;
+    for (const auto& p : problems) msg += (msg.empty() ? "" : "\n") + p;
+    return Error{Errc::config_invalid, msg};
+  }
+  return c;
+}
+
+std::string render_config_toml(const Config& c) {
+  Config copy = c;
+  std::ostringstream os;
+  os << "# Cartório Digital configuration. Every key can be overridden by an environment\n"
+        "# variable named after its path: pki.public_base_url <-> CARTORIO_PKI_PUBLIC_BASE_URL.\n"
+        "# Secrets (PINs, passphrases, database passwords) belong in env vars or files, not here.\n";
+  std::string section;
+  for (const auto& k : keys()) {
+    std::string path = k.path;
+    std::string sec = path.substr(0, path.find('.'));
+    std::string name = path.substr(path.find('.') + 1);
+    if (sec != section) {
+      os << "\n[" << sec << "]\n";
+      section = sec;
+    }
+    if (k.secret) {
+      os << "# " << name << " = \"\"  # " << k.description << "; use " << env_name_for(path) << "\n";
+      continue;
+    }
+    if (k.text) {
+      os << name << " = " << toml::value<std::string>(*k.text(copy)) << "\n";
+    } else {
+      os << name << " = " << *k.integer(copy) << "\n";
+    }
+  }
+  return os.str();
+}
+
+std::vector<std::string> describe_config_keys() {
+  std::vector<std::string> out;
+  for (const auto& k : keys())
+    out.push_back(std::string(k.path) + " (" + env_name_for(k.path) + "): " + k.description);
+  return out;
+}
+
+}  // namespace cartorio::core

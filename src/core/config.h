@@ -1,0 +1,78 @@
+// Configuration: one TOML file (DATA_DIR/config.toml), every key overridable by an
+// environment variable named after its path: `pki.public_base_url` <->
+// CARTORIO_PKI_PUBLIC_BASE_URL. Only this module reads CARTORIO_* variables; the rest of
+// the program receives a validated Config.
+//
+// Loading yields a Config or every problem found, each naming its key path, so `serve`
+// and `worker` refuse to start on a bad config (Boulder's config check).
+#pragma once
+
+#include "core/error.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cartorio::core {
+
+struct Config {
+  std::string data_dir;  // absolute; relative paths below are resolved against it
+
+  struct Server {
+    std::string listen = "127.0.0.1:8443";
+    std::string http_listen = "127.0.0.1:8080";
+  } server;
+
+  struct Pki {
+    std::string public_base_url = "http://127.0.0.1:8080";
+    std::string organization = "Cartorio Digital";
+    std::string country = "BR";
+    int root_validity_days = 20 * 365 + 5;
+    int intermediate_validity_days = 5 * 365 + 1;
+    int crl_validity_hours = 48;  // nextUpdate; regenerated every 24 h
+  } pki;
+
+  struct Store {
+    std::string backend = "sqlite";  // "sqlite" | "postgres"
+    std::string sqlite_path = "cartorio.db";
+    std::string postgres_url;        // libpq conninfo or URI; secret (may carry a password)
+  } store;
+
+  struct Keys {
+    std::string backend = "software";  // "software" | "pkcs11"
+    std::string software_dir = "keys";
+    std::string master_key_file = "keys/master.key";
+    std::string master_passphrase;     // secret; env only in practice
+    std::string pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so";
+    std::string pkcs11_token = "cartorio";
+    std::string pkcs11_pin_file;
+    std::string pkcs11_pin;            // secret; env only in practice
+  } keys;
+
+  struct Log {
+    std::string level = "info";
+  } log;
+
+  // Resolve a configured path against data_dir ("" stays "").
+  std::string path(const std::string& p) const;
+};
+
+// Reads an environment variable; injectable for tests.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+// Loads DATA_DIR/config.toml if it exists (defaults otherwise), applies CARTORIO_* overrides,
+// validates. Errc::config_invalid with one line per problem.
+Result<Config> load_config(const std::string& data_dir, const EnvLookup& env = process_env());
+
+// The TOML text of a config, secrets left out (they belong in env vars or files).
+std::string render_config_toml(const Config& c);
+
+// Every key: "path (ENV_NAME): description", for docs and `--help`.
+std::vector<std::string> describe_config_keys();
+
+// "pki.public_base_url" -> "CARTORIO_PKI_PUBLIC_BASE_URL".
+std::string env_name_for(const std::string& path);
+
+}  // namespace cartorio::core

@@ -1,0 +1,47 @@
+// Key generation and (de)serialisation of EVP_PKEYs.
+#pragma once
+
+#include "core/error.h"
+#include "crypto/bytes.h"
+#include "crypto/ossl.h"
+#include "crypto/secret_bytes.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cartorio::crypto {
+
+enum class KeyAlgorithm { rsa2048, rsa3072, rsa4096, ec_p256, ec_p384 };
+
+std::string_view key_algorithm_name(KeyAlgorithm a);  // "rsa2048", "ec-p256", ...
+std::optional<KeyAlgorithm> parse_key_algorithm(std::string_view name);
+bool is_rsa(KeyAlgorithm a);
+unsigned rsa_bits(KeyAlgorithm a);          // 0 for EC
+std::string_view ec_curve_name(KeyAlgorithm a);  // "P-256"/"P-384", "" for RSA
+
+core::Result<PKey> generate_key(KeyAlgorithm a);
+
+// What a public key is, as far as profiles care.
+struct KeyDescription {
+  enum class Type { rsa, ec, other } type = Type::other;
+  int bits = 0;           // modulus bits (RSA) or field size (EC)
+  std::string curve;      // "P-256", "P-384", other curve short names, or ""
+};
+KeyDescription describe_key(const EVP_PKEY* key);
+// The KeyAlgorithm a key is, when it is one we support.
+std::optional<KeyAlgorithm> key_algorithm_of(const EVP_PKEY* key);
+
+// PKCS#8 DER of the private key, in wiped memory.
+core::Result<SecretBytes> private_key_to_der(const EVP_PKEY* key);
+core::Result<PKey> private_key_from_der(ByteView der);
+core::Result<Bytes> public_key_to_der(const EVP_PKEY* key);  // SubjectPublicKeyInfo
+core::Result<PKey> public_key_from_der(ByteView der);
+core::Result<std::string> public_key_to_pem(const EVP_PKEY* key);
+bool same_public_key(const EVP_PKEY* a, const EVP_PKEY* b);
+
+// The digest to sign with for a key: SHA-256 for RSA <= 3072 and P-256, SHA-384 for P-384 /
+// RSA 4096 stays SHA-256 (what browsers and openssl verify expect from an RSA root).
+const EVP_MD* signing_digest_for(const EVP_PKEY* key);
+
+}  // namespace cartorio::crypto

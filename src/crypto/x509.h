@@ -1,0 +1,36 @@
+// X.509 encode/decode helpers shared by pki/, ocsp/, signing/.
+#pragma once
+
+#include "core/error.h"
+#include "crypto/bytes.h"
+#include "crypto/ossl.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cartorio::crypto {
+
+// Accepts PEM or DER. Errc::malformed_input naming what could not be read.
+core::Result<X509Ptr> parse_certificate(ByteView pem_or_der);
+core::Result<std::vector<X509Ptr>> parse_certificate_chain(std::string_view pem);
+core::Result<X509Req> parse_csr(ByteView pem_or_der);
+core::Result<X509Crl> parse_crl(ByteView pem_or_der);
+
+std::string to_pem(const X509* cert);
+Bytes to_der(const X509* cert);
+std::string crl_to_pem(const X509_CRL* crl);
+Bytes crl_to_der(const X509_CRL* crl);
+
+// Lowercase hex of the serial number, no leading zeros ("0" for zero).
+std::string serial_hex(const X509* cert);
+std::string serial_hex(const ASN1_INTEGER* serial);
+// Parses hex (either case, optional "0x"/colons); Errc::invalid_serial.
+core::Result<Asn1Integer> serial_from_hex(std::string_view hex);
+
+// RFC 2253 text of a name, e.g. "CN=Cartorio Digital Root CA,O=Cartorio Digital,C=BR".
+std::string name_to_string(const X509_NAME* name);
+// Unix seconds of an ASN1_TIME.
+long long asn1_time_to_unix(const ASN1_TIME* t);
+
+}  // namespace cartorio::crypto

@@ -1,0 +1,80 @@
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <unistd.h>
+#include <sys/wait.h>
+
+namespace cartorio::testing {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  const char* base = std::getenv("CARTORIO_TEST_TMPDIR");
+  fs::path root = base ? fs::path(base) : fs::temp_directory_path();
+  static std::atomic<int> counter{0};
+  std::random_device rd;
+  for (;;) {
+    fs::path p = root / ("cartorio-test-" + std::to_string(::getpid()) + "-" +
+                         std::to_string(counter++) + "-" + std::to_string(rd() % 100000));
+    std::error_code ec;
+    if (fs::create_directories(p, ec)) {
+      m_path = p;
+      break;
+    }
+  }
+}
+
+TempDir::~TempDir() {
+  if (std::getenv("CARTORIO_KEEP_TEST_DIRS")) return;
+  std::error_code ec;
+  fs::remove_all(m_path, ec);
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+void write_file(const fs::path& p, const std::string& content) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out.push_back(c);
+  }
+  return out + "'";
+}
+
+CommandResult run(const std::string& command) {
+  TempDir tmp;
+  auto out = tmp / "out", err = tmp / "err";
+  std::string full = "( " + command + " ) >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
+  int status = std::system(full.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+std::optional<std::string> read_env_file(const char* env_var) {
+  const char* v = std::getenv(env_var);
+  if (!v || !*v) return std::nullopt;
+  std::string s = read_file(v);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace cartorio::testing
