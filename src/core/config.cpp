@@ -42,7 +42,7 @@ const std::vector<Key>& keys() {
       TEXT("store.postgres_url", store.postgres_url, "libpq connection string (secret)", true),
       TEXT("keys.backend", keys.backend, "software | pkcs11", false),
       TEXT("keys.software_dir", keys.software_dir, "directory of sealed software keys", false),
-      TEXT("keys.master_key_file", keys.master_key_file, "master key file (32 random bytes, hex)", false),
+      TEXT("keys.master_key_file", keys.master_key_file, "master key file (32 random bytes, hex; keep it out of the keys directory and its backups)", false),
       TEXT("keys.master_passphrase", keys.master_passphrase, "master passphrase instead of a key file (secret)", true),
       TEXT("keys.pkcs11_module", keys.pkcs11_module, "PKCS#11 module path", false),
       TEXT("keys.pkcs11_token", keys.pkcs11_token, "PKCS#11 token label", false),

@@ -42,7 +42,7 @@ struct Config {
   struct Keys {
     std::string backend = "software";  // "software" | "pkcs11"
     std::string software_dir = "keys";
-    std::string master_key_file = "keys/master.key";
+    std::string master_key_file = "master.key";
     std::string master_passphrase;     // secret; env only in practice
     std::string pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so";
     std::string pkcs11_token = "cartorio";

@@ -10,6 +10,13 @@
 //
 // Thread-safety: a Store is safe to share between threads (backends serialise or pool
 // connections internally). Every call is atomic: it either happens completely or not at all.
+//
+// Besides the codes listed per call, any call can return Errc::store_unavailable (the
+// database cannot be reached; retrying later may work) or Errc::store_error; messages name
+// the operation and never carry credentials.
+//
+// Backends: store/sqlite/sqlite_store.h (open_sqlite_store), store/postgres/postgres_store.h
+// (open_postgres_store); both share store/sql/ and store/migrations/ (docs/store.md).
 #pragma once
 
 #include "core/error.h"
@@ -45,10 +52,10 @@ struct CertificateFilter {
   std::optional<std::string> issuer;
   std::optional<std::string> profile;
   std::optional<CertificateStatus> status;
-  std::optional<std::int64_t> not_after_before;  // expiring before this time
-  std::optional<std::int64_t> not_after_after;   // still valid after this time
-  int limit = 100;
-  int offset = 0;
+  std::optional<std::int64_t> not_after_before;  // expiring before this time (not_after < t)
+  std::optional<std::int64_t> not_after_after;   // still valid after this time (not_after > t)
+  int limit = 100;  // 1..10000, else Errc::invalid_argument
+  int offset = 0;   // >= 0
 };
 
 struct RevokedEntry {
@@ -70,13 +77,13 @@ struct AuditEvent {
 };
 
 struct AuditFilter {
-  std::optional<std::int64_t> since;
-  std::optional<std::int64_t> until;
+  std::optional<std::int64_t> since;  // time >= since
+  std::optional<std::int64_t> until;  // time < until
   std::optional<std::string> actor;
   std::optional<std::string> action;
   std::optional<std::string> target;
-  std::int64_t after_id = 0;  // keyset pagination
-  int limit = 100;
+  std::int64_t after_id = 0;  // keyset pagination: events with id > after_id
+  int limit = 100;            // 1..10000
 };
 
 struct KeyRecord {
@@ -101,12 +108,16 @@ class CertificateRepository {
  public:
   virtual ~CertificateRepository() = default;
   // Errc::already_exists when the serial is taken (serials are unique across all issuers).
+  // Errc::invalid_serial for a serial not in the form above; Errc::invalid_argument for an
+  // empty issuer/profile, not_after < not_before, or text holding a NUL byte.
   virtual core::Result<void> insert_certificate(const CertificateRecord& rec) = 0;
   // Errc::not_found.
   virtual core::Result<CertificateRecord> get_certificate(const std::string& serial) = 0;
+  // Ordered by (not_after, serial).
   virtual core::Result<std::vector<CertificateRecord>> list_certificates(const CertificateFilter& f) = 0;
   virtual core::Result<std::int64_t> count_certificates() = 0;
-  // Errc::not_found, Errc::already_revoked. Atomic: two concurrent revocations, one wins.
+  // Errc::not_found, Errc::already_revoked, Errc::invalid_reason (not an RFC 5280 CRLReason).
+  // Atomic: two concurrent revocations, one wins.
   virtual core::Result<void> revoke_certificate(const std::string& serial, int reason,
                                                 std::int64_t revoked_at) = 0;
 };
@@ -115,7 +126,8 @@ class RevocationLister {
  public:
   virtual ~RevocationLister() = default;
   // Revoked certificates issued by `issuer` that have not yet expired before `not_after_min`
-  // (expired entries may be dropped from CRLs, RFC 5280 3.3).
+  // (expired entries may be dropped from CRLs, RFC 5280 3.3): not_after >= not_after_min,
+  // ordered by serial.
   virtual core::Result<std::vector<RevokedEntry>> list_revoked(const std::string& issuer,
                                                                std::int64_t not_after_min) = 0;
   // Next CRL number for an issuer: 1, 2, 3... never repeats, even across instances.
@@ -125,15 +137,17 @@ class RevocationLister {
 class AuditLog {
  public:
   virtual ~AuditLog() = default;
-  // Returns the assigned id.
+  // Returns the assigned id. Ids are handed out in commit order, so a reader paging with
+  // after_id never skips an event committed later. Errc::invalid_argument without actor/action.
   virtual core::Result<std::int64_t> append_audit_event(const AuditEvent& e) = 0;
+  // Ordered by id.
   virtual core::Result<std::vector<AuditEvent>> list_audit_events(const AuditFilter& f) = 0;
 };
 
 class KeyRecordRepository {
  public:
   virtual ~KeyRecordRepository() = default;
-  // Inserts or replaces by label.
+  // Inserts or replaces by label. List is ordered by label.
   virtual core::Result<void> put_key_record(const KeyRecord& rec) = 0;
   virtual core::Result<KeyRecord> get_key_record(const std::string& label) = 0;  // not_found
   virtual core::Result<std::vector<KeyRecord>> list_key_records() = 0;
@@ -142,7 +156,7 @@ class KeyRecordRepository {
 class AuthorityRepository {
  public:
   virtual ~AuthorityRepository() = default;
-  virtual core::Result<void> put_authority(const AuthorityRecord& rec) = 0;  // upsert by name
+  virtual core::Result<void> put_authority(const AuthorityRecord& rec) = 0;  // upsert by name; list by name
   virtual core::Result<AuthorityRecord> get_authority(const std::string& name) = 0;  // not_found
   virtual core::Result<std::vector<AuthorityRecord>> list_authorities() = 0;
 };
@@ -154,7 +168,8 @@ class Store : public CertificateRepository,
               public AuthorityRepository {
  public:
   virtual std::string backend_name() const = 0;
-  // Schema version after migrations.
+  // Schema version after migrations (the highest applied; may exceed this binary's own
+  // migrations when a newer release already migrated the database).
   virtual core::Result<int> schema_version() = 0;
   // Reachability for /readyz.
   virtual core::Result<void> check() = 0;

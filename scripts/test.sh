@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds the sanitizer tree (ASan + UBSan) and the release binary,
+# and runs the whole test suite with CTest. The tests start their own PostgreSQL and SoftHSM2
+# token in temp dirs. Extra arguments go to ctest (e.g. -L store, -R Csr).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+start=$(date +%s)
+bash scripts/build.sh release
+bash scripts/build.sh asan
+echo "build: $(( $(date +%s) - start )) s"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd build-asan
+ctest -j2 --output-on-failure --timeout 600 "$@"

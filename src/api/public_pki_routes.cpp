@@ -1,0 +1,66 @@
+#include "api/public_pki_routes.h"
+
+#include "core/files.h"
+#include "crl/crl_generator.h"
+#include "crypto/x509.h"
+#include "pki/hierarchy.h"
+
+#include <nlohmann/json.hpp>
+
+namespace cartorio::api {
+
+using http::Request;
+using http::Response;
+
+namespace {
+
+Response unknown_ca(const std::string& name) {
+  return Response::problem(404, "pki.ca_not_found", "Unknown CA", "no CA named \"" + name + "\" (root, tls, document)");
+}
+
+}  // namespace
+
+core::Result<void> add_public_pki_routes(http::Router& router, store::Store& store, std::string crl_dir) {
+  CARTORIO_TRY_VOID(router.get("/ca/{name}.crt", [&store](const Request& req) {
+    const std::string name(req.param("name"));
+    if (!pki::is_ca_name(name)) return unknown_ca(name);
+    auto rec = store.get_authority(name);
+    if (!rec) return Response::problem(503, "pki.not_initialized", "Not initialised", "the CA hierarchy is not available");
+    auto cert = crypto::parse_certificate(crypto::as_bytes(rec->cert_pem));
+    if (!cert) return Response::problem(500, "internal", "Internal error", "stored CA certificate is damaged");
+    Response r = Response::bytes("application/pkix-cert", crypto::to_der(cert->get()));
+    r.set_header("Cache-Control", "public, max-age=3600");
+    return r;
+  }));
+  CARTORIO_TRY_VOID(router.get("/crl/{name}.crl", [crl_dir](const Request& req) {
+    const std::string name(req.param("name"));
+    if (!pki::is_ca_name(name)) return unknown_ca(name);
+    auto der = core::read_file(crl::crl_file(crl_dir, name));
+    if (!der) return Response::problem(404, "crl.not_published", "No CRL", "no CRL has been published for " + name);
+    Response r = Response::bytes("application/pkix-crl", std::move(*der));
+    // Relying parties may cache up to the regeneration interval; a revocation republishes
+    // at once, so keep it short.
+    r.set_header("Cache-Control", "public, max-age=300");
+    return r;
+  }));
+  return core::ok();
+}
+
+core::Result<void> add_health_routes(http::Router& router, store::Store& store, keys::KeyStore& keys) {
+  CARTORIO_TRY_VOID(router.get("/healthz", [](const Request&) { return Response::json(R"({"status":"ok"})"); }));
+  CARTORIO_TRY_VOID(router.get("/readyz", [&store, &keys](const Request&) {
+    nlohmann::json checks;
+    bool ready = true;
+    auto s = store.check();
+    checks["store"] = s ? "ok" : s.error().message;
+    ready = ready && s.has_value();
+    auto k = keys.check();
+    checks["keys"] = k ? "ok" : k.error().message;
+    ready = ready && k.has_value();
+    nlohmann::json body = {{"status", ready ? "ready" : "unavailable"}, {"checks", checks}};
+    return Response::json(body.dump(), ready ? 200 : 503);
+  }));
+  return core::ok();
+}
+
+}  // namespace cartorio::api

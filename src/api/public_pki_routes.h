@@ -1,0 +1,21 @@
+// The public, unauthenticated PKI resources relying parties fetch over plain HTTP
+// (RFC 5280 4.2.1.13 / 4.2.2.1): CA certificates (caIssuers) and CRLs (distribution points).
+// Signed objects: their integrity does not depend on the transport.
+#pragma once
+
+#include "http/router.h"
+#include "keys/key_store.h"
+#include "store/store.h"
+
+#include <string>
+
+namespace cartorio::api {
+
+// GET /ca/{root|tls|document}.crt  (DER, application/pkix-cert)
+// GET /crl/{root|tls|document}.crl (DER, application/pkix-crl; the last published CRL)
+core::Result<void> add_public_pki_routes(http::Router& router, store::Store& store, std::string crl_dir);
+
+// GET /healthz: the process answers. GET /readyz: the store and the key store answer.
+core::Result<void> add_health_routes(http::Router& router, store::Store& store, keys::KeyStore& keys);
+
+}  // namespace cartorio::api

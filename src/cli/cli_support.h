@@ -1,0 +1,47 @@
+// What every subcommand shares: where the data dir is, how errors become exit codes and
+// messages, reading inputs.
+#pragma once
+
+#include "core/config.h"
+#include "core/error.h"
+
+#include <optional>
+#include <string>
+
+namespace cartorio::cli {
+
+// Exit codes scripts can rely on (docs/cli.md).
+enum ExitCode : int {
+  kOk = 0,
+  kFailure = 1,      // internal, I/O or crypto failure
+  kUsage = 2,        // bad command line
+  kBadInput = 3,     // invalid CSR, serial, reason, profile...
+  kDenied = 4,       // wrong passphrase, not the root key
+  kNotFound = 5,     // unknown serial, CA, key
+  kConflict = 6,     // already revoked / initialised / exists
+  kUnavailable = 7,  // store or key backend unreachable
+  kNotReady = 8,     // bad configuration, or no installation in the data dir
+};
+
+int exit_code_for(core::Errc code);
+// Prints "error: <code name>: <message>" to stderr and returns the exit code.
+int fail(const core::Error& e);
+
+// --data-dir, else $CARTORIO_DATA_DIR, else ./cartorio-data.
+std::string resolve_data_dir(const std::string& flag);
+
+// Loads DATA_DIR/config.toml + env; logs go to stderr for CLI commands.
+core::Result<core::Config> load_cli_config(const std::string& data_dir);
+
+// Reads a file, or standard input for "-".
+core::Result<std::string> read_input(const std::string& path);
+// Writes to a file atomically, or to stdout when path is empty or "-".
+core::Result<void> write_output(const std::string& path, const std::string& content, unsigned mode = 0644);
+
+// "30d", "12h", "90m", "3600s" or plain seconds -> seconds. Errc::invalid_argument.
+core::Result<long long> parse_duration(const std::string& text);
+
+// A passphrase from a file (first line) or $CARTORIO_ROOT_PASSPHRASE.
+core::Result<std::string> root_passphrase(const std::string& file_flag);
+
+}  // namespace cartorio::cli

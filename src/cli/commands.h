@@ -1,0 +1,24 @@
+// Subcommand registration. Each add_* wires options into CLI11 and a callback that does the
+// work and stores its exit code in the context.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace cartorio::cli {
+
+struct CommandContext {
+  std::string data_dir_flag;
+  int exit_code = 0;
+};
+
+void add_init_command(CLI::App& app, CommandContext& ctx);
+void add_serve_command(CLI::App& app, CommandContext& ctx);
+void add_ca_commands(CLI::App& app, CommandContext& ctx);
+void add_cert_commands(CLI::App& app, CommandContext& ctx);
+void add_crl_commands(CLI::App& app, CommandContext& ctx);
+
+}  // namespace cartorio::cli

@@ -1,0 +1,81 @@
+// `cartorio crl generate`.
+#include "app/runtime.h"
+#include "cli/cli_support.h"
+#include "cli/commands.h"
+#include "crl/crl_generator.h"
+#include "crypto/x509.h"
+#include "keys/sealed_key.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace cartorio::cli {
+
+namespace {
+
+struct GenerateOptions {
+  std::string ca;
+  std::string out;
+  bool der = false;
+  std::string root_key;
+  std::string passphrase_file;
+};
+
+int run_generate(const CommandContext& ctx, const GenerateOptions& o) {
+  auto cfg = load_cli_config(resolve_data_dir(ctx.data_dir_flag));
+  if (!cfg) return fail(cfg.error());
+  auto rt = app::open_runtime(*cfg, "cli", app::OpenMode::existing);
+  if (!rt) return fail(rt.error());
+
+  crypto::X509Crl crl;
+  if (o.ca == "root") {
+    // The root key is offline: the operator brings the sealed export to this ceremony.
+    if (o.root_key.empty())
+      return fail({core::Errc::ca_offline, "the root CRL is signed with the offline root key: pass --root-key FILE"});
+    auto sealed = read_input(o.root_key);
+    if (!sealed) return fail(sealed.error());
+    auto pass = root_passphrase(o.passphrase_file);
+    if (!pass) return fail(pass.error());
+    auto root_key = keys::unseal_private_key(*sealed, *pass);
+    if (!root_key) return fail(root_key.error());
+    pki::Ceremony ceremony(*rt->keys, *rt->store, *rt->clock, rt->hierarchy_options());
+    auto r = ceremony.sign_root_crl(root_key->get());
+    if (!r) return fail(r.error());
+    crl = std::move(*r);
+  } else {
+    auto h = rt->hierarchy();
+    if (!h) return fail(h.error());
+    auto ca = h->get(o.ca);
+    if (!ca) return fail(ca.error());
+    auto signer = rt->keys->signer(*(*ca)->key_ref, keys::KeyUse{"sign-crl", rt->actor, o.ca});
+    if (!signer) return fail(signer.error());
+    crl::CrlGenerator gen(*rt->store, *rt->clock, std::chrono::hours(cfg->pki.crl_validity_hours));
+    auto r = gen.generate(o.ca, (*ca)->cert.get(), (*signer)->pkey());
+    if (!r) return fail(r.error());
+    crl = std::move(*r);
+  }
+  // Published where the server serves the distribution point from.
+  if (auto r = crl::publish_crl(rt->crl_dir(), o.ca, crl.get()); !r) return fail(r.error());
+  const std::string out = o.der ? crypto::to_string(crypto::crl_to_der(crl.get())) : crypto::crl_to_pem(crl.get());
+  if (auto r = write_output(o.out, out); !r) return fail(r.error());
+  return kOk;
+}
+
+}  // namespace
+
+void add_crl_commands(CLI::App& app, CommandContext& ctx) {
+  auto* crl = app.add_subcommand("crl", "certificate revocation lists");
+  crl->require_subcommand(1);
+  auto o = std::make_shared<GenerateOptions>();
+  auto* g = crl->add_subcommand("generate", "sign a new CRL, publish it, print it (PEM)");
+  g->add_option("--ca", o->ca, "tls | document | root")->required()->check(CLI::IsMember({"root", "tls", "document"}));
+  g->add_option("--out,-o", o->out, "file to write (default stdout)");
+  g->add_flag("--der", o->der, "DER instead of PEM");
+  g->add_option("--root-key", o->root_key, "sealed root key (for --ca root)");
+  g->add_option("--root-passphrase-file", o->passphrase_file, "its passphrase (else $CARTORIO_ROOT_PASSPHRASE)");
+  g->callback([&ctx, o] { ctx.exit_code = run_generate(ctx, *o); });
+}
+
+}  // namespace cartorio::cli

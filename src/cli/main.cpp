@@ -1,0 +1,36 @@
+// `cartorio`: one binary, thin subcommands over the domain (see docs/cli.md).
+#include "cli/cli_support.h"
+#include "cli/commands.h"
+
+#include <CLI/CLI.hpp>
+
+#include <sys/stat.h>
+
+int main(int argc, char** argv) {
+  using namespace cartorio::cli;
+  // Databases, keys, CRL drafts: nothing this process creates is for other users' eyes.
+  ::umask(077);
+  CLI::App app{"Cartório Digital: digital notary and private PKI"};
+  app.set_version_flag("--version", "cartorio 0.1.0");
+  app.require_subcommand(1);
+  CommandContext ctx;
+  // Every subcommand takes --data-dir; declared once and inherited.
+  app.option_defaults()->always_capture_default(false);
+  app.add_option("--data-dir", ctx.data_dir_flag, "installation directory (default $CARTORIO_DATA_DIR or ./cartorio-data)")
+      ->configurable(false);
+  app.fallthrough();
+
+  add_init_command(app, ctx);
+  add_serve_command(app, ctx);
+  add_ca_commands(app, ctx);
+  add_cert_commands(app, ctx);
+  add_crl_commands(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kOk : kUsage;
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,19 @@
+// Files written so that a crash leaves either the old or the new content, never half:
+// write to a temp file in the same directory, fsync, rename over, fsync the directory.
+#pragma once
+
+#include "core/error.h"
+
+#include <string>
+#include <string_view>
+
+namespace cartorio::core {
+
+// mode applies to the new file (e.g. 0600 for key material). Errc::io_error.
+Result<void> write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
+// Errc::io_error naming the path; Errc::not_found when it does not exist.
+Result<std::string> read_file(const std::string& path);
+// mkdir -p with the given mode for newly created directories.
+Result<void> make_dirs(const std::string& path, unsigned mode = 0755);
+
+}  // namespace cartorio::core

@@ -1,0 +1,87 @@
+// An HTTP request as handlers see it: no Beast, no sockets.
+//
+// The server builds one per request and hands it to the Router, which fills the path
+// parameters; handlers receive it as `const Request&`. Tests build requests with create().
+// Plain value type, not synchronised.
+#pragma once
+
+#include "core/error.h"
+#include "http/headers.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cartorio::http {
+
+enum class Method { get, head, post, put, patch, delete_, options, other };
+
+// "GET", "HEAD", ...; "OTHER" for Method::other.
+std::string_view method_name(Method m);
+// Exact (case-sensitive, RFC 9110 9.1) match of a method token; Method::other otherwise.
+Method parse_method(std::string_view token);
+
+class Request {
+ public:
+  using Param = std::pair<std::string, std::string>;
+
+  // `target` is the request-target in origin form ("/crl/tls.crl?x=1") or absolute form
+  // ("http://host/crl/tls.crl"). Errc::malformed_input when it is neither, or when the
+  // path has a bad percent-escape or an encoded NUL.
+  static core::Result<Request> create(std::string_view method, std::string target);
+
+  Method method() const { return m_method; }
+  // The method token as received ("GET", or "PROPFIND" for Method::other).
+  const std::string& method_token() const { return m_method_token; }
+  // The request-target as received, query included.
+  const std::string& target() const { return m_target; }
+  // The path, percent-decoded, without the query ("/crl/tls.crl").
+  const std::string& path() const { return m_path; }
+  // The path as received (still percent-encoded); the router splits this one, so an
+  // encoded "/" (%2F) stays inside its segment.
+  const std::string& raw_path() const { return m_raw_path; }
+  // The query string without '?', still encoded; empty when absent.
+  const std::string& query() const { return m_query; }
+  // First value of query parameter `name`, decoded ('+' is a space); nullopt when absent
+  // or badly encoded.
+  std::optional<std::string> query_param(std::string_view name) const;
+
+  // First value of header `name` (case-insensitive).
+  std::optional<std::string_view> header(std::string_view name) const { return m_headers.get(name); }
+  const Headers& headers() const { return m_headers; }
+  Headers& headers() { return m_headers; }
+
+  const std::string& body() const { return m_body; }
+  void set_body(std::string body) { m_body = std::move(body); }
+
+  // Peer IP address ("127.0.0.1", "::1"); empty for requests built in tests.
+  const std::string& remote_address() const { return m_remote_address; }
+  void set_remote_address(std::string a) { m_remote_address = std::move(a); }
+
+  // The id echoed in X-Request-Id and written in every log line about this request.
+  const std::string& request_id() const { return m_request_id; }
+  void set_request_id(std::string id) { m_request_id = std::move(id); }
+
+  // Path parameter from the matched route pattern ("/crl/{name}.crl" -> param("name")),
+  // decoded; empty when the route has no such parameter.
+  std::string_view param(std::string_view name) const;
+  const std::vector<Param>& params() const { return m_params; }
+  void set_params(std::vector<Param> params) { m_params = std::move(params); }
+
+ private:
+  Method m_method = Method::get;
+  std::string m_method_token = "GET";
+  std::string m_target = "/";
+  std::string m_path = "/";
+  std::string m_raw_path = "/";
+  std::string m_query;
+  Headers m_headers;
+  std::string m_body;
+  std::string m_remote_address;
+  std::string m_request_id;
+  std::vector<Param> m_params;
+};
+
+}  // namespace cartorio::http

@@ -1,0 +1,36 @@
+// Assembles and signs X.509 v3 certificates. Policy (what goes in) is decided by callers
+// (CertificateIssuer, Ceremony); this only encodes it correctly.
+#pragma once
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "crypto/ossl.h"
+#include "pki/csr_validator.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cartorio::pki {
+
+struct CertificateSpec {
+  const X509_NAME* subject = nullptr;
+  const EVP_PKEY* public_key = nullptr;
+  const X509* issuer = nullptr;  // nullptr: self-signed (issuer = subject)
+  core::TimePoint not_before;
+  core::TimePoint not_after;
+  // Extensions as OpenSSL conf values, e.g. {NID_basic_constraints, "critical,CA:TRUE"}.
+  // SKI ("hash") and AKI ("keyid:always") are added by the builder.
+  std::vector<std::pair<int, std::string>> extensions;
+  std::vector<SubjectAltName> sans;
+};
+
+// 16 bytes from the CSPRNG (127 bits of entropy once the sign bit is cleared): RFC 5280
+// allows 20 octets, CA/B Forum asks for >= 64 random bits.
+crypto::Asn1Integer random_serial();
+
+// Signs with `signing_key` (the issuer's private key, possibly inside an HSM).
+core::Result<crypto::X509Ptr> build_certificate(const CertificateSpec& spec, const ASN1_INTEGER* serial,
+                                                EVP_PKEY* signing_key);
+
+}  // namespace cartorio::pki

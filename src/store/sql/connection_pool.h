@@ -1,0 +1,67 @@
+// A bounded set of SqlConnections shared by threads. acquire() hands out a connection for
+// exclusive use; the PooledConnection gives it back when it dies. Connections beyond the
+// first are opened lazily, up to max_size; an unhealthy connection is dropped on return
+// and replaced on demand. With max_size 1 (SQLite) the pool is simply a mutex.
+#pragma once
+
+#include "store/sql/sql_connection.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace cartorio::store::sql {
+
+class ConnectionPool;
+
+// Move-only lease on one connection.
+class PooledConnection {
+ public:
+  PooledConnection(ConnectionPool& pool, std::unique_ptr<SqlConnection> conn)
+      : m_pool(&pool), m_conn(std::move(conn)) {}
+  PooledConnection(PooledConnection&& other) noexcept
+      : m_pool(std::exchange(other.m_pool, nullptr)), m_conn(std::move(other.m_conn)) {}
+  PooledConnection& operator=(PooledConnection&&) = delete;
+  PooledConnection(const PooledConnection&) = delete;
+  PooledConnection& operator=(const PooledConnection&) = delete;
+  ~PooledConnection();
+
+  SqlConnection& operator*() { return *m_conn; }
+  SqlConnection* operator->() { return m_conn.get(); }
+
+ private:
+  ConnectionPool* m_pool;
+  std::unique_ptr<SqlConnection> m_conn;
+};
+
+class ConnectionPool {
+ public:
+  using Factory = std::function<core::Result<std::unique_ptr<SqlConnection>>()>;
+
+  // `first` is already open (so a bad location fails at open time, not at first use).
+  ConnectionPool(std::unique_ptr<SqlConnection> first, Factory factory, int max_size,
+                 std::chrono::milliseconds acquire_timeout);
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Errc::store_unavailable when no connection frees up within the acquire timeout or a
+  // new one cannot be opened.
+  core::Result<PooledConnection> acquire();
+
+ private:
+  friend class PooledConnection;
+  void release(std::unique_ptr<SqlConnection> conn) noexcept;
+
+  Factory m_factory;
+  const int m_max_size;
+  const std::chrono::milliseconds m_acquire_timeout;
+  std::mutex m_mutex;
+  std::condition_variable m_freed;
+  std::vector<std::unique_ptr<SqlConnection>> m_idle;  // guarded by m_mutex
+  int m_open = 0;                                       // idle + leased; guarded by m_mutex
+};
+
+}  // namespace cartorio::store::sql

@@ -1,0 +1,22 @@
+#include "store/sql/sql_connection.h"
+
+#include <charconv>
+
+namespace cartorio::store::sql {
+
+const std::string& SqlRow::text(std::size_t i) const {
+  static const std::string kEmpty;
+  if (is_null(i)) return kEmpty;
+  return *m_columns[i];
+}
+
+std::int64_t SqlRow::int64(std::size_t i) const {
+  if (is_null(i)) return 0;
+  const std::string& s = *m_columns[i];
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return 0;
+  return v;
+}
+
+}  // namespace cartorio::store::sql

@@ -1,0 +1,32 @@
+// What differs between SQL engines, as data: the generic SqlStore and the migration runner
+// read it; each backend fills one in. Everything else (the SQL itself) is shared.
+#pragma once
+
+#include "core/error.h"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cartorio::store::sql {
+
+struct SqlDialect {
+  std::string backend_name;  // "sqlite" | "postgres"
+  // `{{TOKEN}}` -> engine text, substituted into migrations before they run.
+  std::vector<std::pair<std::string, std::string>> tokens;
+  // Expression for "now" in Unix seconds.
+  std::string unix_now;
+  // Statement with one `?` (a 64-bit key) that takes a lock held until the transaction
+  // ends, e.g. "SELECT pg_advisory_xact_lock(?)". Empty when the engine's BEGIN IMMEDIATE
+  // already serialises writers (SQLite).
+  std::string transaction_lock;
+  // Run first in each migration transaction, e.g. lifting a statement timeout that suits
+  // requests but not a schema change on a large table. May be empty.
+  std::string migration_setup;
+};
+
+// Substitutes the dialect's tokens; Errc::migration_failed names a `{{...}}` left unknown.
+core::Result<std::string> render_sql(std::string_view sql, const SqlDialect& dialect);
+
+}  // namespace cartorio::store::sql

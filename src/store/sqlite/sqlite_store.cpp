@@ -1,0 +1,22 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include "store/sql/sql_store.h"
+#include "store/sqlite/sqlite_connection.h"
+
+namespace cartorio::store {
+
+core::Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options) {
+  CARTORIO_TRY(auto conn, sqlite::open_sqlite_connection(options));
+  // One connection: SQLite has one writer anyway, and a single handle keeps every read
+  // consistent with the last write without cross-connection snapshots.
+  // The factory only runs if that connection is ever dropped as unhealthy.
+  auto reopen = [options] { return sqlite::open_sqlite_connection(options); };
+  auto pool = std::make_unique<sql::ConnectionPool>(std::move(conn), reopen, 1, std::chrono::seconds(60));
+  return sql::SqlStore::open(sqlite::sqlite_dialect(), std::move(pool));
+}
+
+core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+  return open_sqlite_store(SqliteStoreOptions{path});
+}
+
+}  // namespace cartorio::store

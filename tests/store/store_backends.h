@@ -1,0 +1,47 @@
+// The backends the Store conformance suite runs on. Each gives a fresh, private location
+// (a temp file; a new PostgreSQL schema) and opens stores on it, as many times as a test
+// likes (reopen, concurrent open).
+#pragma once
+
+#include "fixtures/postgres_test_schema.h"
+#include "store/postgres/postgres_store.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/test_support.h"
+
+#include <optional>
+
+namespace cartorio::store_test {
+
+class SqliteBackend {
+ public:
+  static constexpr const char* kBackendName = "sqlite";
+
+  core::Result<void> prepare() { return core::ok(); }
+  core::Result<std::unique_ptr<store::Store>> open() const {
+    return store::open_sqlite_store((m_dir / "store.db").string());
+  }
+
+ private:
+  testing::TempDir m_dir;
+};
+
+class PostgresBackend {
+ public:
+  static constexpr const char* kBackendName = "postgres";
+
+  // Fails (never skips) when the fixture's conninfo is not available.
+  core::Result<void> prepare() {
+    CARTORIO_TRY(auto schema, testing::PostgresTestSchema::create());
+    m_schema.emplace(std::move(schema));
+    return core::ok();
+  }
+  core::Result<std::unique_ptr<store::Store>> open() const {
+    return store::open_postgres_store(m_schema->conninfo());
+  }
+  const testing::PostgresTestSchema& schema() const { return *m_schema; }
+
+ private:
+  std::optional<testing::PostgresTestSchema> m_schema;
+};
+
+}  // namespace cartorio::store_test
