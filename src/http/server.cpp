@@ -8,12 +8,12 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -192,7 +192,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void wait_for_request() {
     if (m_stopping) return close_now();
     m_phase = Phase::idle;
-    if (m_buffer.size() > 0) return read_header();  // pipelined: the next request is already here
+    if (m_buffer.size() > 0) return read_request();  // pipelined: the next request is already here
     lowest().expires_after(options().idle_timeout);
     m_stream.async_read_some(m_buffer.prepare(kReadChunk), bind(&Session::on_first_bytes));
   }
@@ -200,10 +200,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void on_first_bytes(error_code ec, std::size_t n) {
     if (ec) return close_now();  // idle timeout, client closed, or stop()
     m_buffer.commit(n);
-    read_header();
+    read_request();
   }
 
-  void read_header() {
+  void read_request() {
     m_phase = Phase::reading;
     m_started = SteadyClock::now();
     m_parser.emplace();
@@ -212,43 +212,55 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // One deadline for the whole request: a client dripping bytes (slowloris) cannot
     // extend it.
     lowest().expires_after(options().read_timeout);
-    bhttp::async_read_header(m_stream, m_buffer, *m_parser, bind(&Session::on_header));
+    m_header_checked = false;
+    read_more();
   }
 
-  void on_header(error_code ec, std::size_t) {
+  // One read loop (async_read_some on the parser) rather than async_read_header followed
+  // by async_read: each composed operation is another heavy template instantiation.
+  void read_more() { bhttp::async_read_some(m_stream, m_buffer, *m_parser, bind(&Session::on_read)); }
+
+  void on_read(error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
-    const auto& msg = m_parser->get();
-    // RFC 9112 3.2 and 6.3: Beast accepts these, but they make the framing or the target
-    // ambiguous (request smuggling), so they are refused before anything else happens.
-    auto hosts = msg.count(bhttp::field::host);
-    if (hosts > 1 || (hosts == 0 && msg.version() >= 11))
-      return send_error(400, "http.bad_request", "Bad Request", "An HTTP/1.1 request needs exactly one Host field.");
-    if (msg.count(bhttp::field::transfer_encoding) > 0 && !m_parser->chunked())
-      return send_error(400, "http.bad_request", "Bad Request", "The only transfer coding accepted is chunked, last.");
-    if (msg.version() >= 11 && iequals(msg[bhttp::field::expect], "100-continue") && !m_parser->is_done()) {
-      // The client waits for this before sending the body; limits were checked already
-      // (a Content-Length over max_body_bytes failed the header read with body_limit).
-      m_continue.emplace(bhttp::status::continue_, msg.version());
-      bhttp::async_write(m_stream, *m_continue, bind(&Session::on_continue_sent));
-      return;
+    if (!m_header_checked && m_parser->is_header_done()) {
+      m_header_checked = true;
+      if (!check_header()) return;  // answered already
+      if (expects_continue()) {
+        // The client waits for this before sending the body; limits were checked already
+        // (a Content-Length over max_body_bytes failed the header read with body_limit).
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        net::async_write(m_stream, net::buffer(kContinue.data(), kContinue.size()), bind(&Session::on_continue_sent));
+        return;
+      }
     }
-    read_body();
+    if (m_parser->is_done()) return on_request();
+    read_more();
+  }
+
+  // RFC 9112 3.2 and 6.3: Beast accepts these, but they make the framing or the target
+  // ambiguous (request smuggling), so they are refused before anything else happens.
+  bool check_header() {
+    const auto& msg = m_parser->get();
+    auto hosts = msg.count(bhttp::field::host);
+    if (hosts > 1 || (hosts == 0 && msg.version() >= 11)) {
+      send_error(400, "http.bad_request", "Bad Request", "An HTTP/1.1 request needs exactly one Host field.");
+      return false;
+    }
+    if (msg.count(bhttp::field::transfer_encoding) > 0 && !m_parser->chunked()) {
+      send_error(400, "http.bad_request", "Bad Request", "The only transfer coding accepted is chunked, last.");
+      return false;
+    }
+    return true;
+  }
+
+  bool expects_continue() const {
+    const auto& msg = m_parser->get();
+    return msg.version() >= 11 && !m_parser->is_done() && iequals(msg[bhttp::field::expect], "100-continue");
   }
 
   void on_continue_sent(error_code ec, std::size_t) {
-    m_continue.reset();
     if (ec) return close_now();
-    read_body();
-  }
-
-  void read_body() {
-    if (m_parser->is_done()) return on_request();
-    bhttp::async_read(m_stream, m_buffer, *m_parser, bind(&Session::on_body));
-  }
-
-  void on_body(error_code ec, std::size_t) {
-    if (ec) return on_read_error(ec);
-    on_request();
+    read_more();
   }
 
   void on_read_error(error_code ec) {
@@ -414,12 +426,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   const std::string m_remote;
   beast::flat_buffer m_buffer;
   std::optional<bhttp::request_parser<bhttp::string_body>> m_parser;
-  std::optional<bhttp::response<bhttp::empty_body>> m_continue;
   std::optional<bhttp::response<bhttp::string_body>> m_response;
   Phase m_phase = Phase::idle;
   bool m_stopping = false;
   bool m_keep_alive = false;
   bool m_head = false;
+  bool m_header_checked = false;
   unsigned m_version = 11;
   int m_status = 0;
   std::size_t m_bytes = 0;

@@ -438,4 +438,64 @@ TEST_F(CliPki, AuditTrail_RecordsEveryKeyUse) {
   EXPECT_EQ(count(), before + 1);
 }
 
+TEST_F(CliPki, Serve_PublishesCaCertificatesAndCrlsAtTheUrlsCertificatesCarry) {
+  auto cert = issue("tls-server", make_csr("served", "rsa:2048", "/CN=served.cartorio.test", "DNS:served.cartorio.test"));
+  ASSERT_EQ(cartorio("cert revoke " + serial_of(cert) + " --reason superseded").exit_code, 0);
+  ASSERT_EQ(cartorio("crl generate --ca tls --out /dev/null").exit_code, 0);
+
+  const auto log = tmp("serve.log");
+  const auto pidfile = tmp("serve.pid");
+  auto r = run(s_env + CARTORIO_BIN " serve --listen-http 127.0.0.1:0 --threads 2 >" + log.string() +
+               " 2>&1 & echo $! >" + pidfile.string());
+  ASSERT_EQ(r.exit_code, 0);
+  const std::string pid = read_file(pidfile).substr(0, read_file(pidfile).find('\n'));
+  struct KillOnExit {
+    std::string pid;
+    ~KillOnExit() { run("kill -9 " + pid + " 2>/dev/null || true"); }
+  } guard{pid};
+  std::string port;
+  for (int i = 0; i < 200 && port.empty(); ++i) {
+    std::smatch m;
+    const std::string text = read_file(log);
+    static const std::regex kStarted(R"re("msg":"server.started".*"port":([0-9]+))re");
+    if (std::regex_search(text, m, kStarted)) port = m[1];
+    else run("sleep 0.05");
+  }
+  ASSERT_FALSE(port.empty()) << read_file(log);
+  const std::string base = "http://127.0.0.1:" + port;
+
+  r = run("curl -sf " + base + "/healthz");
+  EXPECT_EQ(r.exit_code, 0);
+  expect_contains(r.out, "ok");
+  r = run("curl -sf " + base + "/readyz");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+
+  // caIssuers: the DER intermediate chains to the root.
+  r = run("curl -sf -o " + tmp("tls.der").string() + " " + base + "/ca/tls.crt && openssl x509 -inform DER -in " +
+          tmp("tls.der").string() + " -out " + tmp("tls-fetched.pem").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run("openssl verify -x509_strict -CAfile " + s_root + " " + tmp("tls-fetched.pem").string());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  // The distribution point: fetched CRL verifies and rejects the revoked certificate.
+  r = run("curl -sf -D " + tmp("headers").string() + " -o " + tmp("fetched.crl").string() + " " + base +
+          "/crl/tls.crl && openssl crl -inform DER -in " + tmp("fetched.crl").string() + " -out " +
+          tmp("fetched.pem").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_contains(read_file(tmp("headers")), "application/pkix-crl");
+  r = run("openssl crl -noout -verify -CAfile " + chain_file("tls").string() + " -in " + tmp("fetched.pem").string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = verify(cert, "tls", "-crl_check -CRLfile " + tmp("fetched.pem").string());
+  EXPECT_NE(r.exit_code, 0);
+  expect_contains(r.out + r.err, "certificate revoked");
+
+  r = run("curl -s -o /dev/null -w '%{http_code}' " + base + "/crl/nope.crl");
+  EXPECT_EQ(r.out, "404");
+
+  // SIGTERM: a clean stop.
+  r = run("kill -TERM " + pid + "; for i in $(seq 100); do kill -0 " + pid + " 2>/dev/null || exit 0; sleep 0.05; done; exit 1");
+  EXPECT_EQ(r.exit_code, 0) << "server did not stop on SIGTERM";
+  expect_contains(read_file(log), "server.stopped");
+}
+
 }  // namespace

@@ -329,7 +329,7 @@ TEST(UnsealPrivateKey, RejectsDegenerateKdfParamsAsMalformed) {
 
 // The range check allows N = 2^22 with r = 32: 128 * r * N = 16 GiB per attempt. Run in a
 // child with an address-space limit so a too-generous check fails fast instead of eating RAM.
-[[noreturn]] void unseal_with_2gib_limit_and_exit(const std::string& input) {
+[[noreturn, maybe_unused]] void unseal_with_2gib_limit_and_exit(const std::string& input) {
   rlimit lim{};
   lim.rlim_cur = lim.rlim_max = rlim_t{2} << 30;
   setrlimit(RLIMIT_AS, &lim);
