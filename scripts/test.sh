@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 start=$(date +%s)
-bash scripts/build.sh release
+bash scripts/build.sh release cartorio   # the binary run.sh runs, at -O2
 bash scripts/build.sh asan
 echo "build: $(( $(date +%s) - start )) s"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}

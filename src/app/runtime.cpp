@@ -83,7 +83,7 @@ core::Result<Runtime> open_runtime(const core::Config& config, const std::string
   if (mode == OpenMode::create) CARTORIO_TRY_VOID(core::make_dirs(config.data_dir, 0700));
   CARTORIO_TRY(rt.store, open_store(config));
   CARTORIO_TRY(auto backend, open_key_backend(config, *rt.clock, mode));
-  rt.keys = std::make_unique<keys::AuditedKeyStore>(std::move(backend), *rt.store, *rt.clock);
+  rt.keys = std::make_unique<keys::AuditedKeyStore>(std::move(backend), *rt.store, *rt.clock, actor);
   return rt;
 }
 

@@ -216,8 +216,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     read_more();
   }
 
-  // One read loop (async_read_some on the parser) rather than async_read_header followed
-  // by async_read: each composed operation is another heavy template instantiation.
+  // One loop of async_read_some on the parser: it stops once after the header, where the
+  // header is checked and 100 Continue sent, and then until the message is complete.
   void read_more() { bhttp::async_read_some(m_stream, m_buffer, *m_parser, bind(&Session::on_read)); }
 
   void on_read(error_code ec, std::size_t) {
