@@ -4,6 +4,7 @@
 #include "core/log.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 
@@ -73,6 +74,15 @@ core::Result<void> write_output(const std::string& path, const std::string& cont
   if (path.empty() || path == "-") {
     std::fwrite(content.data(), 1, content.size(), stdout);
     std::fflush(stdout);
+    return core::ok();
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    // A device or a pipe (/dev/null, a process substitution): write through, never replace it.
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) return core::Error{Errc::io_error, "cannot open " + path};
+    const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+    if (std::fclose(f) != 0 || !ok) return core::Error{Errc::io_error, "cannot write " + path};
     return core::ok();
   }
   return core::write_file_atomic(path, content, mode);

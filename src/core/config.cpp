@@ -2,7 +2,9 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <filesystem>
 #include <sstream>
 
@@ -67,10 +69,20 @@ void validate(const Config& c, std::vector<std::string>& problems) {
   const auto& url = c.pki.public_base_url;
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
     problems.push_back("pki.public_base_url: must start with http:// or https://");
-  if (c.pki.country.size() != 2) problems.push_back("pki.country: must be a two-letter country code");
-  if (c.pki.root_validity_days <= 0 || c.pki.intermediate_validity_days <= 0 ||
-      c.pki.intermediate_validity_days > c.pki.root_validity_days)
+  if (c.pki.country.size() != 2 || !std::isupper(static_cast<unsigned char>(c.pki.country[0])) ||
+      !std::isupper(static_cast<unsigned char>(c.pki.country[1])))
+    problems.push_back("pki.country: must be a two-letter ISO 3166 code in capitals, e.g. BR");
+  if (c.pki.root_validity_days <= 0) problems.push_back("pki.root_validity_days: must be positive");
+  if (c.pki.intermediate_validity_days <= 0 || c.pki.intermediate_validity_days > c.pki.root_validity_days)
     problems.push_back("pki.intermediate_validity_days: must be positive and within the root's validity");
+  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"server.listen", c.server.listen},
+                                   {"server.http_listen", c.server.http_listen}}) {
+    const auto colon = value.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : value.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) > 65535)
+      problems.push_back(std::string(key) + ": must be HOST:PORT, got \"" + value + "\"");
+  }
   if (c.pki.crl_validity_hours < 25)
     problems.push_back("pki.crl_validity_hours: must be at least 25 (CRLs are regenerated every 24 h)");
   if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" && c.log.level != "error")
@@ -126,8 +138,9 @@ Result<Config> load_config(const std::string& data_dir, const EnvLookup& env) {
       if (k.text) {
         if (auto v = node.value<std::string>()) *k.text(c) = *v;
         else problems.push_back(std::string(k.path) + ": must be a string");
-      } else if (auto v = node.value<std::int64_t>()) {
-        *k.integer(c) = static_cast<int>(*v);
+      } else if (node.is_integer() && *node.value<std::int64_t>() >= 0 &&
+                 *node.value<std::int64_t>() <= std::numeric_limits<int>::max()) {
+        *k.integer(c) = static_cast<int>(*node.value<std::int64_t>());
       } else {
         problems.push_back(std::string(k.path) + ": must be an integer");
       }
@@ -140,7 +153,7 @@ Result<Config> load_config(const std::string& data_dir, const EnvLookup& env) {
         try {
           std::size_t pos = 0;
           int n = std::stoi(*v, &pos);
-          if (pos != v->size()) throw std::invalid_argument("trailing");
+          if (pos != v->size() || n < 0) throw std::invalid_argument("trailing");
           *k.integer(c) = n;
         } catch (const std::exception&) {
           problems.push_back(std::string(k.path) + " (" + ename + "): must be an integer");
@@ -154,8 +167,11 @@ Result<Config> load_config(const std::string& data_dir, const EnvLookup& env) {
   for (const auto& k : keys()) known.emplace_back(k.path);
   for (const auto& [section, node] : tbl) {
     const auto* t = node.as_table();
-    if (!t) {
-      problems.push_back(std::string(section.str()) + ": unknown key");
+    const bool known_section = std::any_of(known.begin(), known.end(), [&](const std::string& k) {
+      return k.rfind(std::string(section.str()) + ".", 0) == 0;
+    });
+    if (!t || !known_section) {
+      problems.push_back(std::string(section.str()) + ": unknown " + (t ? "section" : "key"));
       continue;
     }
     for (const auto& [name, _] : *t) {

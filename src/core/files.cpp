@@ -40,6 +40,10 @@ class Fd {
 
 Result<void> write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
   const fs::path target(path);
+  std::error_code sec;
+  // Renaming over a device or FIFO (say /dev/null) would replace the node itself.
+  if (fs::exists(target, sec) && !fs::is_regular_file(target, sec))
+    return Error{Errc::invalid_argument, "not a regular file, refusing to replace it: " + path};
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmpXXXXXX")).string();
   Fd fd(::mkstemp(tmpl.data()));
@@ -95,7 +99,10 @@ Result<void> make_dirs(const std::string& path, unsigned mode) {
   fs::path cur;
   for (const auto& part : p) {
     cur /= part;
-    if (fs::exists(cur, ec)) continue;
+    if (fs::exists(cur, ec)) {
+      if (!fs::is_directory(cur, ec)) return Error{Errc::io_error, "not a directory: " + cur.string()};
+      continue;
+    }
     if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) return io_error("cannot create directory", cur.string());
   }
   return ok();

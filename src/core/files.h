@@ -9,7 +9,8 @@
 
 namespace cartorio::core {
 
-// mode applies to the new file (e.g. 0600 for key material). Errc::io_error.
+// mode applies to the new file (e.g. 0600 for key material). Errc::io_error;
+// Errc::invalid_argument when `path` exists and is not a regular file (a device, a FIFO).
 Result<void> write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
 // Errc::io_error naming the path; Errc::not_found when it does not exist.
 Result<std::string> read_file(const std::string& path);

@@ -23,6 +23,9 @@ core::Result<crypto::X509Crl> build_crl(const X509* ca_cert, EVP_PKEY* ca_key, c
     return {Errc::crypto_error, "cannot assemble CRL: " + crypto::openssl_errors()};
 
   for (const auto& e : c.revoked) {
+    if (e.reason < 0 || e.reason > 10 || e.reason == 7)
+      return {Errc::invalid_reason, "CRL entry " + e.serial + ": reason code " + std::to_string(e.reason) +
+                                        " is not an RFC 5280 CRLReason"};
     crypto::X509Revoked entry(X509_REVOKED_new());
     CARTORIO_TRY(auto serial, crypto::serial_from_hex(e.serial));
     crypto::Asn1Time when(ASN1_TIME_new());

@@ -3,6 +3,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace cartorio::crypto {
 
 std::string to_hex(ByteView b, bool upper) {
@@ -46,6 +49,14 @@ std::optional<Bytes> from_base64(std::string_view b64) {
   for (char c : b64)
     if (c != '\n' && c != '\r' && c != ' ') clean.push_back(c);
   if (clean.size() % 4) return std::nullopt;
+  // Strict RFC 4648: alphabet only, '=' only as the last one or two characters.
+  const std::size_t pad_at = clean.find('=');
+  if (pad_at != std::string::npos && (pad_at + 2 < clean.size() || clean.find_first_not_of('=', pad_at) != std::string::npos))
+    return std::nullopt;
+  for (std::size_t i = 0; i < std::min(pad_at, clean.size()); ++i) {
+    const char c = clean[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return std::nullopt;
+  }
   Bytes out(clean.size() / 4 * 3);
   int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(clean.data()),
                           static_cast<int>(clean.size()));

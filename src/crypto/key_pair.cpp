@@ -92,8 +92,10 @@ std::optional<KeyAlgorithm> key_algorithm_of(const EVP_PKEY* key) {
 }
 
 core::Result<SecretBytes> private_key_to_der(const EVP_PKEY* key) {
+  std::unique_ptr<PKCS8_PRIV_KEY_INFO, decltype(&PKCS8_PRIV_KEY_INFO_free)> p8(EVP_PKEY2PKCS8(key),
+                                                                             PKCS8_PRIV_KEY_INFO_free);
   unsigned char* buf = nullptr;
-  int len = i2d_PrivateKey(key, &buf);  // PKCS#8 for provider keys
+  int len = p8 ? i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &buf) : -1;
   if (len <= 0) return {Errc::crypto_error, "cannot encode private key: " + openssl_errors()};
   SecretBytes out(std::span<const std::uint8_t>(buf, static_cast<std::size_t>(len)));
   OPENSSL_clear_free(buf, static_cast<std::size_t>(len));

@@ -48,8 +48,12 @@ std::array<std::uint8_t, 32> sha256(ByteView data) {
 Bytes hmac_sha256(ByteView key, ByteView data) {
   Bytes out(32);
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
-       out.data(), &len);
+  static const std::uint8_t kEmpty = 0;  // OpenSSL 3 refuses a null key pointer, even for length 0
+  if (!HMAC(EVP_sha256(), key.empty() ? &kEmpty : key.data(), static_cast<int>(key.size()),
+            data.empty() ? &kEmpty : data.data(), data.size(), out.data(), &len)) {
+    std::fprintf(stderr, "fatal: HMAC-SHA256 failed: %s\n", openssl_errors().c_str());
+    std::abort();
+  }
   out.resize(len);
   return out;
 }

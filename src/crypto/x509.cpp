@@ -37,6 +37,9 @@ core::Result<X509Ptr> parse_certificate(ByteView in) {
   } else {
     const unsigned char* p = in.data();
     cert.reset(d2i_X509(nullptr, &p, static_cast<long>(in.size())));
+    if (cert && p != in.data() + in.size())
+      return {Errc::malformed_input, "certificate: trailing bytes after the DER structure at offset " +
+                                         std::to_string(p - in.data())};
   }
   if (!cert) return {Errc::malformed_input, "certificate: not a valid PEM or DER certificate (" + openssl_errors() + ")"};
   return cert;
@@ -138,7 +141,10 @@ core::Result<Asn1Integer> serial_from_hex(std::string_view in) {
       return {Errc::invalid_serial, "serial: not a hexadecimal number: \"" + std::string(in) + "\""};
     hex.push_back(ch);
   }
-  if (hex.empty() || hex.size() > 40)
+  if (hex.empty()) return {Errc::invalid_serial, "serial: empty"};
+  const auto nz = hex.find_first_not_of('0');
+  hex = nz == std::string::npos ? "0" : hex.substr(nz);
+  if (hex.size() > 40)
     return {Errc::invalid_serial, "serial: must be 1 to 40 hex digits (at most 20 octets)"};
   BIGNUM* raw = nullptr;
   if (BN_hex2bn(&raw, hex.c_str()) == 0) return {Errc::invalid_serial, "serial: cannot parse"};

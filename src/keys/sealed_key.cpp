@@ -14,8 +14,17 @@ namespace {
 constexpr std::string_view kBegin = "-----BEGIN CARTORIO SEALED KEY-----";
 constexpr std::string_view kEnd = "-----END CARTORIO SEALED KEY-----";
 
+// Length-prefixed, so no (label, algorithm) pair can be re-split into another that matches.
 std::string aad_for(std::string_view label, std::string_view algorithm) {
-  return "cartorio:sealed-key:v1:" + std::string(label) + ":" + std::string(algorithm);
+  return "cartorio:sealed-key:v1:" + std::to_string(label.size()) + ":" + std::string(label) + ":" +
+         std::string(algorithm);
+}
+
+// A sealed file is attacker-reachable input: bound the work and memory one attempt may cost
+// (128 * r * N bytes; the defaults use 64 MiB).
+bool sane_kdf(const crypto::ScryptParams& p) {
+  const bool pow2 = p.n >= (1u << 14) && p.n <= (1u << 20) && (p.n & (p.n - 1)) == 0;
+  return pow2 && p.r >= 1 && p.r <= 16 && p.p >= 1 && p.p <= 4 && 128ull * p.r * p.n <= (256ull << 20);
 }
 
 }  // namespace
@@ -26,7 +35,7 @@ core::Result<std::string> seal_private_key(const EVP_PKEY* key, std::string_view
   auto alg = crypto::key_algorithm_of(key);
   if (!alg) return {Errc::unsupported_key_type, "cannot seal a key of this type"};
   const std::string algorithm(crypto::key_algorithm_name(*alg));
-  crypto::ScryptParams params;  // N = 2^15: ~0.1 s, 32 MiB per attempt slows guessing
+  crypto::ScryptParams params;  // N = 2^16, r = 8: 64 MiB and ~0.2 s per guess
   params.n = 1u << 16;
   const crypto::Bytes salt = crypto::random_bytes(16);
   CARTORIO_TRY(auto kek, crypto::scrypt_derive(passphrase, salt, params));
@@ -59,18 +68,18 @@ core::Result<crypto::PKey> unseal_private_key(std::string_view armored, std::str
   auto raw = crypto::from_base64(body);
   if (!raw) return {Errc::malformed_input, "sealed key: body is not base64"};
   nlohmann::json j = nlohmann::json::parse(raw->begin(), raw->end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("v", 0) != 1 || !j.contains("kdf") ||
-      !j["kdf"].is_object() || j["kdf"].value("name", "") != "scrypt")
-    return {Errc::malformed_input, "sealed key: unsupported or damaged header"};
   try {
+    if (j.is_discarded() || !j.is_object() || j.at("v").get<int>() != 1 || !j.at("kdf").is_object() ||
+        j["kdf"].at("name").get<std::string>() != "scrypt")
+      return {Errc::malformed_input, "sealed key: unsupported or damaged header"};
     const std::string label = j.at("label").get<std::string>();
     const std::string algorithm = j.at("algorithm").get<std::string>();
+    if (!crypto::parse_key_algorithm(algorithm)) return {Errc::malformed_input, "sealed key: unknown algorithm"};
     crypto::ScryptParams params;
     params.n = j["kdf"].at("n").get<std::uint64_t>();
     params.r = j["kdf"].at("r").get<std::uint32_t>();
     params.p = j["kdf"].at("p").get<std::uint32_t>();
-    if (params.n < 1024 || params.n > (1u << 22) || params.r > 32 || params.p > 16)
-      return {Errc::malformed_input, "sealed key: KDF parameters out of range"};
+    if (!sane_kdf(params)) return {Errc::malformed_input, "sealed key: KDF parameters out of range"};
     auto salt = crypto::from_base64(j["kdf"].at("salt").get<std::string>());
     auto sealed = crypto::from_base64(j.at("sealed").get<std::string>());
     if (!salt || !sealed) return {Errc::malformed_input, "sealed key: bad base64 field"};

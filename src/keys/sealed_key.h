@@ -5,7 +5,8 @@
 //   <base64 of a JSON object {v, label, algorithm, kdf:{name:"scrypt",n,r,p,salt}, sealed}>
 //   -----END CARTORIO SEALED KEY-----
 // `sealed` is AES-256-GCM (crypto::aead_seal) of the PKCS#8 DER under the scrypt-derived key,
-// with the label and algorithm as associated data, so the header cannot be edited unnoticed.
+// with the (length-prefixed) label and algorithm as associated data, so the header cannot be
+// edited unnoticed. scrypt parameters in a file are bounded (N <= 2^20, 256 MiB) before use.
 #pragma once
 
 #include "core/error.h"

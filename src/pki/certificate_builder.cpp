@@ -41,6 +41,10 @@ core::Result<void> add_sans(X509* cert, const std::vector<SubjectAltName>& sans)
       int len = 0;
       if (inet_pton(AF_INET, s.value.c_str(), buf) == 1) len = 4;
       else if (inet_pton(AF_INET6, s.value.c_str(), buf) == 1) len = 16;
+      else {
+        GENERAL_NAME_free(g);
+        return {Errc::invalid_san, "not an IP address: \"" + s.value + "\""};
+      }
       ASN1_OCTET_STRING* ip = ASN1_OCTET_STRING_new();
       ASN1_OCTET_STRING_set(ip, buf, len);
       GENERAL_NAME_set0_value(g, GEN_IPADD, ip);

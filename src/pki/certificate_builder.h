@@ -25,7 +25,8 @@ struct CertificateSpec {
   std::vector<SubjectAltName> sans;
 };
 
-// 16 bytes from the CSPRNG (127 bits of entropy once the sign bit is cleared): RFC 5280
+// 16 bytes from the CSPRNG, 126 of them random (the top bit is cleared so the integer is
+// positive, the next set so the length is fixed): RFC 5280
 // allows 20 octets, CA/B Forum asks for >= 64 random bits.
 crypto::Asn1Integer random_serial();
 

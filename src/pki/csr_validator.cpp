@@ -77,11 +77,12 @@ core::Result<std::vector<SubjectAltName>> read_sans(X509_REQ* req) {
     void operator()(STACK_OF(X509_EXTENSION) * s) const { sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free); }
   };
   std::unique_ptr<STACK_OF(X509_EXTENSION), ExtsFree> guard(exts);
-  int crit = 0, idx = -1;
-  auto* names = static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, &crit, &idx));
+  int crit = 0;
+  // Without an index pointer OpenSSL reports duplicates (crit == -2) instead of taking the first.
+  auto* names = static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, &crit, nullptr));
   if (!names) {
     if (crit == -2) return {Errc::invalid_san, "CSR has more than one subjectAltName extension"};
-    if (crit >= 0 || idx >= 0) return {Errc::invalid_san, "CSR subjectAltName extension cannot be decoded"};
+    if (crit >= 0) return {Errc::invalid_san, "CSR subjectAltName extension cannot be decoded"};
     return out;  // none
   }
   crypto::GeneralNames gens(names);
@@ -164,13 +165,18 @@ core::Result<crypto::X509Name> filter_subject(X509_REQ* req) {
     if (std::find(std::begin(kAllowed), std::end(kAllowed), nid) == std::end(kAllowed)) continue;
     std::string value = asn1_string_to_utf8(X509_NAME_ENTRY_get_data(e));
     if (value.empty()) continue;
-    if (value.size() > 64)
+    // RFC 5280 upper bounds count characters, not UTF-8 bytes.
+    const auto chars = std::count_if(value.begin(), value.end(), [](char c) { return (c & 0xC0) != 0x80; });
+    if (chars > 64)
       return {Errc::profile_violation, std::string("subject ") + OBJ_nid2sn(nid) + " longer than 64 characters"};
-    if (nid == NID_countryName && value.size() != 2)
-      return {Errc::profile_violation, "subject C must be a two-letter country code"};
-    X509_NAME_add_entry_by_NID(out.get(), nid, MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>(value.data()),
-                               static_cast<int>(value.size()), -1, 0);
+    if (nid == NID_countryName &&
+        (value.size() != 2 || !std::isupper(static_cast<unsigned char>(value[0])) ||
+         !std::isupper(static_cast<unsigned char>(value[1]))))
+      return {Errc::profile_violation, "subject C must be a two-letter ISO 3166 country code"};
+    if (X509_NAME_add_entry_by_NID(out.get(), nid, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value.data()),
+                                   static_cast<int>(value.size()), -1, 0) != 1)
+      return {Errc::profile_violation, std::string("subject ") + OBJ_nid2sn(nid) + " cannot be encoded (" +
+                                           crypto::openssl_errors() + ")"};
   }
   return out;
 }
@@ -193,7 +199,11 @@ bool is_valid_dns_name(std::string_view name, bool allow_wildcard) {
       if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
     ++labels;
     start = end + 1;
-    if (end == name.size()) break;
+    if (end == name.size()) {
+      // An all-digit last label is an IP address in disguise (CA/B BR 7.1.4.2.1), never a host name.
+      if (label.find_first_not_of("0123456789") == std::string_view::npos) return false;
+      break;
+    }
   }
   return labels >= 1;
 }

@@ -442,6 +442,7 @@ TEST_F(CliPki, Serve_PublishesCaCertificatesAndCrlsAtTheUrlsCertificatesCarry) {
   auto cert = issue("tls-server", make_csr("served", "rsa:2048", "/CN=served.cartorio.test", "DNS:served.cartorio.test"));
   ASSERT_EQ(cartorio("cert revoke " + serial_of(cert) + " --reason superseded").exit_code, 0);
   ASSERT_EQ(cartorio("crl generate --ca tls --out /dev/null").exit_code, 0);
+  ASSERT_EQ(run("test -c /dev/null").exit_code, 0) << "--out /dev/null must write through, not replace the device";
 
   const auto log = tmp("serve.log");
   const auto pidfile = tmp("serve.pid");

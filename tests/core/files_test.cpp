@@ -1,7 +1,6 @@
 #include "core/files.h"
 
 #include "support/test_support.h"
-#include "core/known_bugs.h"
 
 #include <gtest/gtest.h>
 
@@ -175,7 +174,6 @@ TEST(MakeDirs, FailsWithIoError_WhenAParentIsAFile) {
 }
 
 TEST(MakeDirs, FailsWhenThePathIsAnExistingFile) {
-  CARTORIO_KNOWN_BUG("src/core/files.cpp:98: make_dirs returns ok when the path is an existing regular file; expected Errc::io_error");
   // Callers write into the directory next; "ok" for a regular file defers the failure to a
   // confusing error about a path below it.
   TempDir dir;

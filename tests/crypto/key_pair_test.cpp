@@ -1,5 +1,4 @@
 #include "crypto/key_pair.h"
-#include "core/known_bugs.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -107,7 +106,6 @@ TEST_P(EachAlgorithm, PrivateKeyDerRoundTrips) {
 }
 
 TEST_P(EachAlgorithm, PrivateKeyDerIsPkcs8) {
-  CARTORIO_KNOWN_BUG("src/crypto/key_pair.cpp:96: private_key_to_der (i2d_PrivateKey) writes PKCS#1 RSAPrivateKey / SEC1 ECPrivateKey, not the PKCS#8 that key_pair.h and sealed_key.h promise; expected i2d_PKCS8PrivateKey / PKCS8 encoder");
   // key_pair.h promises PKCS#8 (and sealed_key.h documents the sealed blob as PKCS#8 DER).
   EVP_PKEY* k = shared_key(GetParam());
   ASSERT_NE(k, nullptr);

@@ -3,7 +3,6 @@
 #include "crypto/x509.h"
 #include "pki/certificate_builder.h"
 #include "pki/pki_test_support.h"
-#include "core/known_bugs.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -136,7 +135,6 @@ TEST_F(BuildCrl, KeepsEveryValidReasonCode) {
 }
 
 TEST_F(BuildCrl, RejectsReasonCodesRfc5280DoesNotDefine) {
-  CARTORIO_KNOWN_BUG("src/crl/crl_generator.cpp:34: any non-zero reason (7, 11, -1) is encoded as a CRLReason without a check; expected Errc::invalid_reason (defence in depth: the store validates 0..10 except 7)");
   // 7 is unused in RFC 5280 5.3.1; anything outside 0..10 is not a CRLReason.
   for (int reason : {7, 11, -1}) {
     auto r = build({{"01", 1700000000, reason}});

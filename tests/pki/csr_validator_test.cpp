@@ -2,7 +2,6 @@
 
 #include "crypto/x509.h"
 #include "pki/pki_test_support.h"
-#include "core/known_bugs.h"
 
 #include <gtest/gtest.h>
 
@@ -230,7 +229,6 @@ TEST(ValidateCsr, Rejects_UnsupportedSanType) {
 }
 
 TEST(ValidateCsr, Rejects_TwoSubjectAltNameExtensions) {
-  CARTORIO_KNOWN_BUG("src/pki/csr_validator.cpp:81: X509V3_get_d2i is called with &idx, so duplicate subjectAltName extensions are never detected (crit == -2 only with idx == NULL) and only the first is validated; expected Errc::invalid_san");
   // RFC 5280 4.2: an extension appears at most once. Only the first one is read, so the
   // second (here with names the profile forbids and bad syntax) is never looked at.
   auto spec = server_csr(TestKey::p256);
@@ -252,7 +250,6 @@ TEST(ValidateCsr, Rejects_MoreThan100Sans) {
 }
 
 TEST(ValidateCsr, Rejects_IpAddressWrittenAsDnsName) {
-  CARTORIO_KNOWN_BUG("src/pki/csr_validator.cpp:182-199: is_valid_dns_name accepts all-numeric names, so DNS:192.168.0.1 passes tls-server validation (CA/B BR 7.1.4.2.1 forbids IPs in dNSName); expected Errc::invalid_san");
   // CA/Browser Forum BR 7.1.4.2.1: a dNSName must not hold an IP address.
   auto r = validate(server_csr(TestKey::p256, {dns("192.168.0.1")}));
   ASSERT_FALSE(r) << "BUG: src/pki/csr_validator.cpp:182-199 is_valid_dns_name accepts all-numeric labels, so "
@@ -298,7 +295,6 @@ TEST(ValidateCsr, Rejects_SubjectAttributeLongerThan64Characters) {
 }
 
 TEST(ValidateCsr, AcceptsSubjectOf64NonAsciiCharacters) {
-  CARTORIO_KNOWN_BUG("src/pki/csr_validator.cpp:167: the 64-character subject limit is checked on UTF-8 bytes, so a 40-character accented CN (80 bytes) is refused as profile_violation; expected accepted");
   // ub-common-name is 64 characters; "ç" is two bytes in UTF-8, so 40 of them are 80 bytes.
   std::string cn;
   for (int i = 0; i < 40; ++i) cn += "ç";
@@ -341,7 +337,6 @@ TEST(ValidateCsr, Rejects_CountryOfWrongLength) {
 }
 
 TEST(ValidateCsr, Rejects_CountryThatIsNotLetters) {
-  CARTORIO_KNOWN_BUG("src/pki/csr_validator.cpp:169-173: C is only length-checked (C=12 accepted) and X509_NAME_add_entry_by_NID failures are ignored (C=B! silently dropped); expected Errc::profile_violation");
   // "two-letter country code" (the validator's own message), but only the length is checked;
   // "B!" is not even a PrintableString, so re-encoding it fails and C is silently dropped.
   for (const char* c : {"12", "B!"}) {
