@@ -3,7 +3,6 @@
 #include "cli/cli_support.h"
 #include "cli/commands.h"
 #include "crypto/x509.h"
-#include "keys/sealed_key.h"
 
 #include <CLI/CLI.hpp>
 
@@ -44,11 +43,7 @@ int run_chain(const CommandContext& ctx, const ChainOptions& o) {
 int run_sign_intermediate(const CommandContext& ctx, const SignIntermediateOptions& o) {
   auto cfg = load_cli_config(resolve_data_dir(ctx.data_dir_flag));
   if (!cfg) return fail(cfg.error());
-  auto sealed = read_input(o.root_key);
-  if (!sealed) return fail(sealed.error());
-  auto pass = root_passphrase(o.passphrase_file);
-  if (!pass) return fail(pass.error());
-  auto root_key = keys::unseal_private_key(*sealed, *pass);
+  auto root_key = load_root_key(o.root_key, o.passphrase_file);
   if (!root_key) return fail(root_key.error());
   auto rt = app::open_runtime(*cfg, "cli:ceremony", app::OpenMode::existing);
   if (!rt) return fail(rt.error());

@@ -2,6 +2,7 @@
 
 #include "core/files.h"
 #include "core/log.h"
+#include "keys/sealed_key.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -115,6 +116,12 @@ core::Result<std::string> root_passphrase(const std::string& file_flag) {
   if (auto env = core::process_env()("CARTORIO_ROOT_PASSPHRASE"); env && !env->empty()) return *env;
   return core::Error{Errc::invalid_argument,
                      "the root passphrase is needed: --root-passphrase-file FILE or CARTORIO_ROOT_PASSPHRASE"};
+}
+
+core::Result<crypto::PKey> load_root_key(const std::string& sealed_file, const std::string& passphrase_file) {
+  CARTORIO_TRY(auto sealed, read_input(sealed_file));
+  CARTORIO_TRY(auto pass, root_passphrase(passphrase_file));
+  return keys::unseal_private_key(sealed, pass);
 }
 
 }  // namespace cartorio::cli

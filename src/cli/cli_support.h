@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "crypto/ossl.h"
 
 #include <optional>
 #include <string>
@@ -43,5 +44,8 @@ core::Result<long long> parse_duration(const std::string& text);
 
 // A passphrase from a file (first line) or $CARTORIO_ROOT_PASSPHRASE.
 core::Result<std::string> root_passphrase(const std::string& file_flag);
+
+// The offline root key, brought to a ceremony: the sealed file and its passphrase.
+core::Result<crypto::PKey> load_root_key(const std::string& sealed_file, const std::string& passphrase_file);
 
 }  // namespace cartorio::cli

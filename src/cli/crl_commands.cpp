@@ -4,7 +4,6 @@
 #include "cli/commands.h"
 #include "crl/crl_generator.h"
 #include "crypto/x509.h"
-#include "keys/sealed_key.h"
 
 #include <CLI/CLI.hpp>
 
@@ -34,11 +33,7 @@ int run_generate(const CommandContext& ctx, const GenerateOptions& o) {
     // The root key is offline: the operator brings the sealed export to this ceremony.
     if (o.root_key.empty())
       return fail({core::Errc::ca_offline, "the root CRL is signed with the offline root key: pass --root-key FILE"});
-    auto sealed = read_input(o.root_key);
-    if (!sealed) return fail(sealed.error());
-    auto pass = root_passphrase(o.passphrase_file);
-    if (!pass) return fail(pass.error());
-    auto root_key = keys::unseal_private_key(*sealed, *pass);
+    auto root_key = load_root_key(o.root_key, o.passphrase_file);
     if (!root_key) return fail(root_key.error());
     pki::Ceremony ceremony(*rt->keys, *rt->store, *rt->clock, rt->hierarchy_options());
     auto r = ceremony.sign_root_crl(root_key->get());

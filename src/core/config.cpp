@@ -170,7 +170,7 @@ Result<Config> load_config(const std::string& data_dir, const EnvLookup& env) {
     const bool known_section = std::any_of(known.begin(), known.end(), [&](const std::string& k) {
       return k.rfind(std::string(section.str()) + ".", 0) == 0;
     });
-    if (!t || !known_section) {
+    if (!t || (t->empty() && !known_section)) {
       problems.push_back(std::string(section.str()) + ": unknown " + (t ? "section" : "key"));
       continue;
     }

@@ -17,26 +17,18 @@ Error io_error(const std::string& what, const std::string& path) {
   return {Errc::io_error, what + " " + path + ": " + std::strerror(errno)};
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  ~Fd() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return m_fd; }
-  int release() {
-    int f = m_fd;
-    m_fd = -1;
-    return f;
-  }
-
- private:
-  int m_fd;
-};
 
 }  // namespace
+
+UniqueFd::~UniqueFd() {
+  if (m_fd >= 0) ::close(m_fd);
+}
+
+int UniqueFd::close() noexcept {
+  const int rc = ::close(m_fd);
+  m_fd = -1;
+  return rc;
+}
 
 Result<void> write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
   const fs::path target(path);
@@ -46,7 +38,7 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
     return Error{Errc::invalid_argument, "not a regular file, refusing to replace it: " + path};
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmpXXXXXX")).string();
-  Fd fd(::mkstemp(tmpl.data()));
+  UniqueFd fd(::mkstemp(tmpl.data()));
   if (fd.get() < 0) return io_error("cannot create a temporary file for", path);
   auto fail = [&](const char* what) {
     Error e = io_error(what, path);
@@ -66,15 +58,15 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
     left -= static_cast<std::size_t>(n);
   }
   if (::fsync(fd.get()) != 0) return fail("cannot fsync");
-  if (::close(fd.release()) != 0) return fail("cannot close");
+  if (fd.close() != 0) return fail("cannot close");
   if (::rename(tmpl.c_str(), path.c_str()) != 0) return fail("cannot rename into");
-  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY));
+  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY));
   if (dfd.get() >= 0) ::fsync(dfd.get());
   return ok();
 }
 
 Result<std::string> read_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return Error{Errc::not_found, "no such file: " + path};
     return io_error("cannot open", path);

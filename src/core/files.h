@@ -9,6 +9,21 @@
 
 namespace cartorio::core {
 
+// Owns a file descriptor: closed on every path out of a scope.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) noexcept : m_fd(fd) {}
+  ~UniqueFd();
+  UniqueFd(const UniqueFd&) = delete;  // two owners would close it twice
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const noexcept { return m_fd; }
+  // Closes now, reporting close(2)'s result (a failed close can mean lost writes).
+  int close() noexcept;
+
+ private:
+  int m_fd;
+};
+
 // mode applies to the new file (e.g. 0600 for key material). Errc::io_error;
 // Errc::invalid_argument when `path` exists and is not a regular file (a device, a FIFO).
 Result<void> write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);

@@ -110,9 +110,9 @@ TEST(FormatLine, FieldCannotOverwriteTsLevelOrMsg) {
   // timestamp, level or message (log forging, and the real message is lost).
   json j = parse_line(format_line(Level::error, "real message",
                                   {{"msg", "forged"}, {"level", "debug"}, {"ts", "1999-01-01T00:00:00.000Z"}}, kMs));
-  EXPECT_EQ(j["msg"], "real message") << "BUG: src/core/log.cpp:88 format_line: field \"msg\" overwrites the message";
-  EXPECT_EQ(j["level"], "error") << "BUG: src/core/log.cpp:88 format_line: field \"level\" overwrites the level";
-  EXPECT_EQ(j["ts"], "2023-11-14T22:13:20.123Z") << "BUG: src/core/log.cpp:88 format_line: field \"ts\" overwrites the ts";
+  EXPECT_EQ(j["msg"], "real message") << "regression: src/core/log.cpp:88 format_line: field \"msg\" overwrites the message";
+  EXPECT_EQ(j["level"], "error") << "regression: src/core/log.cpp:88 format_line: field \"level\" overwrites the level";
+  EXPECT_EQ(j["ts"], "2023-11-14T22:13:20.123Z") << "regression: src/core/log.cpp:88 format_line: field \"ts\" overwrites the ts";
 }
 
 TEST(ParseLevel, AcceptsTheFiveNames) {

@@ -102,7 +102,7 @@ class Base64BadPadding : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(Base64BadPadding, IsRejected) {
   auto r = from_base64(GetParam());
-  EXPECT_FALSE(r) << "BUG: src/crypto/bytes.cpp:50-56 from_base64 accepts \"" << GetParam() << "\" as "
+  EXPECT_FALSE(r) << "regression: src/crypto/bytes.cpp:50-56 from_base64 accepts \"" << GetParam() << "\" as "
                   << (r ? to_hex(*r) : "") << " (EVP_DecodeBlock decodes '=' as zero bits anywhere; the pad "
                   << "count only looks at the last two characters)";
 }

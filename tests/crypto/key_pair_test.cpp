@@ -113,7 +113,7 @@ TEST_P(EachAlgorithm, PrivateKeyDerIsPkcs8) {
   ASSERT_TRUE(der) << der.error().to_string();
   const unsigned char* p = der->data();
   PKCS8_PRIV_KEY_INFO* p8 = d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(der->size()));
-  EXPECT_NE(p8, nullptr) << "BUG: src/crypto/key_pair.cpp:96 private_key_to_der uses i2d_PrivateKey, which writes the "
+  EXPECT_NE(p8, nullptr) << "regression: src/crypto/key_pair.cpp:96 private_key_to_der uses i2d_PrivateKey, which writes the "
                             "traditional structure (PKCS#1 RSAPrivateKey / SEC1 ECPrivateKey), not PKCS#8; DER starts "
                          << to_hex(der->view().first(std::min<std::size_t>(12, der->size())));
   PKCS8_PRIV_KEY_INFO_free(p8);

@@ -56,7 +56,7 @@ TEST(HmacSha256, ComputesMacWithEmptyKey) {
   for (const auto& v : cartorio::testing::read_vectors("hmac_sha256.vec")) {
     if (!v.at("Key").empty()) continue;
     const Bytes mac = hmac_sha256(v.hex("Key"), v.hex("In"));
-    EXPECT_EQ(mac.size(), 32u) << "BUG: src/crypto/primitives.cpp:51-55 hmac_sha256 ignores HMAC()'s NULL return "
+    EXPECT_EQ(mac.size(), 32u) << "regression: src/crypto/primitives.cpp:51-55 hmac_sha256 ignores HMAC()'s NULL return "
                                   "(OpenSSL 3 fails for a NULL key) and returns an empty MAC";
     if (mac.size() == 32) check_hmac_vector(v);
     ++n;

@@ -198,7 +198,7 @@ TEST(UnsealPrivateKey, FailsWhenLabelAndAlgorithmShiftAcrossTheSeparator) {
   h["algorithm"] = "ca:ec-p256";
   SealedKeyInfo info;
   auto r = unseal_private_key(armor(h), kPass, &info);
-  EXPECT_FALSE(r) << "BUG: src/keys/sealed_key.cpp:18 aad_for joins label and algorithm with ':' unescaped; the "
+  EXPECT_FALSE(r) << "regression: src/keys/sealed_key.cpp:18 aad_for joins label and algorithm with ':' unescaped; the "
                      "header was edited to label=\""
                   << info.label << "\" algorithm=\"" << info.algorithm << "\" and still unsealed";
 }
@@ -293,7 +293,7 @@ TEST(UnsealPrivateKey, RejectsMistypedVersionOrKdfName_WithoutThrowing) {
       ASSERT_FALSE(r) << c.name;
       EXPECT_EQ(r.error().code, Errc::malformed_input) << c.name;
     } catch (const std::exception& ex) {
-      ADD_FAILURE() << "BUG: src/keys/sealed_key.cpp:62-63 unseal_private_key header check (j.value(\"v\", 0) / "
+      ADD_FAILURE() << "regression: src/keys/sealed_key.cpp:62-63 unseal_private_key header check (j.value(\"v\", 0) / "
                        "j[\"kdf\"].value(\"name\", \"\")) runs outside the try block and throws for "
                     << c.name << ": " << ex.what();
     }
@@ -318,7 +318,7 @@ TEST(UnsealPrivateKey, RejectsDegenerateKdfParamsAsMalformed) {
     auto r = unseal_private_key(armor(e), kPass);
     ASSERT_FALSE(r) << c.name;
     EXPECT_EQ(r.error().code, Errc::malformed_input)
-        << "BUG: src/keys/sealed_key.cpp:72 KDF range check lets " << c.name << " through to scrypt: "
+        << "regression: src/keys/sealed_key.cpp:72 KDF range check lets " << c.name << " through to scrypt: "
         << r.error().to_string();
   }
 }
@@ -345,7 +345,7 @@ TEST(UnsealPrivateKeyDeathTest, RejectsKdfParamsNeedingGigabytes) {
   h["kdf"]["p"] = 16;
   const std::string input = armor(h);
   EXPECT_EXIT(unseal_with_2gib_limit_and_exit(input), ::testing::ExitedWithCode(0), "result=input\\.malformed")
-      << "BUG: src/keys/sealed_key.cpp:72 accepts n=2^22, r=32, p=16 (16 GiB and 16 passes of scrypt per attempt)";
+      << "regression: src/keys/sealed_key.cpp:72 accepts n=2^22, r=32, p=16 (16 GiB and 16 passes of scrypt per attempt)";
 #endif
 }
 

@@ -134,7 +134,7 @@ TEST_F(X509Test, RejectsCertificateDerWithTrailingBytes) {
   der.push_back(0x00);
   der.push_back(0x42);
   auto r = parse_certificate(der);
-  EXPECT_FALSE(r) << "BUG: src/crypto/x509.cpp:37-40 parse_certificate accepts DER followed by trailing bytes "
+  EXPECT_FALSE(r) << "regression: src/crypto/x509.cpp:37-40 parse_certificate accepts DER followed by trailing bytes "
                      "(parse_csr rejects the same input)";
   if (!r) {
     EXPECT_EQ(r.error().code, Errc::malformed_input);
@@ -252,7 +252,7 @@ TEST(SerialFromHex, AcceptsLeadingZerosBeyondFortyDigits_WhenValueFitsTwentyOcte
   // Zero-padded input names the same serial; the 20-octet limit is about the value.
   const std::string padded = std::string(42, '0') + "01";
   auto r = serial_from_hex(padded);
-  ASSERT_TRUE(r) << "BUG: src/crypto/x509.cpp:141 serial_from_hex counts leading zeros against the 40-digit limit: "
+  ASSERT_TRUE(r) << "regression: src/crypto/x509.cpp:141 serial_from_hex counts leading zeros against the 40-digit limit: "
                  << r.error().to_string();
   EXPECT_EQ(serial_hex(r->get()), "1");
 }

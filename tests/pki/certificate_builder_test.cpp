@@ -272,7 +272,7 @@ TEST_F(Issued, FailsForAnIpSanThatIsNotAnAddress) {
   auto r = issue(subject.get(), {{SanKind::ip, "not-an-ip"}});
   if (r) {
     const auto sans = sans_of(r->get());
-    ADD_FAILURE() << "BUG: src/pki/certificate_builder.cpp:42-45 add_sans ignores the inet_pton failure and encodes an "
+    ADD_FAILURE() << "regression: src/pki/certificate_builder.cpp:42-45 add_sans ignores the inet_pton failure and encodes an "
                      "iPAddress of "
                   << (sans.empty() ? 0 : sans[0].value.size()) << " bytes instead of failing";
     return;

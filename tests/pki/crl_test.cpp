@@ -138,7 +138,7 @@ TEST_F(BuildCrl, RejectsReasonCodesRfc5280DoesNotDefine) {
   // 7 is unused in RFC 5280 5.3.1; anything outside 0..10 is not a CRLReason.
   for (int reason : {7, 11, -1}) {
     auto r = build({{"01", 1700000000, reason}});
-    ASSERT_FALSE(r) << "BUG: src/crl/crl_generator.cpp:34 build_crl encodes reason code " << reason
+    ASSERT_FALSE(r) << "regression: src/crl/crl_generator.cpp:34 build_crl encodes reason code " << reason
                     << " into the CRL without checking it";
     EXPECT_EQ(r.error().code, Errc::invalid_reason);
   }

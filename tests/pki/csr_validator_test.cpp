@@ -234,7 +234,7 @@ TEST(ValidateCsr, Rejects_TwoSubjectAltNameExtensions) {
   auto spec = server_csr(TestKey::p256);
   spec.extra_san_extensions = {{email("admin@example.com"), dns("Evil_Name.example.com")}};
   auto r = validate(spec);
-  ASSERT_FALSE(r) << "BUG: src/pki/csr_validator.cpp:81 read_sans passes &idx to X509V3_get_d2i, which then returns "
+  ASSERT_FALSE(r) << "regression: src/pki/csr_validator.cpp:81 read_sans passes &idx to X509V3_get_d2i, which then returns "
                      "the first match and never reports duplicates (crit == -2 only happens with idx == NULL); "
                      "the second subjectAltName extension is ignored";
   EXPECT_EQ(r.error().code, Errc::invalid_san);
@@ -252,7 +252,7 @@ TEST(ValidateCsr, Rejects_MoreThan100Sans) {
 TEST(ValidateCsr, Rejects_IpAddressWrittenAsDnsName) {
   // CA/Browser Forum BR 7.1.4.2.1: a dNSName must not hold an IP address.
   auto r = validate(server_csr(TestKey::p256, {dns("192.168.0.1")}));
-  ASSERT_FALSE(r) << "BUG: src/pki/csr_validator.cpp:182-199 is_valid_dns_name accepts all-numeric labels, so "
+  ASSERT_FALSE(r) << "regression: src/pki/csr_validator.cpp:182-199 is_valid_dns_name accepts all-numeric labels, so "
                      "DNS:192.168.0.1 passes tls-server validation";
   EXPECT_EQ(r.error().code, Errc::invalid_san);
 }
@@ -310,7 +310,7 @@ TEST(ValidateCsr, AcceptsSubjectOf64NonAsciiCharacters) {
   X509_REQ_set_pubkey(req.get(), key(TestKey::p256));
   ASSERT_GT(X509_REQ_sign(req.get(), key(TestKey::p256), EVP_sha256()), 0);
   auto r = validate_csr(to_der(req.get()), profile("tsa"));
-  EXPECT_TRUE(r) << "BUG: src/pki/csr_validator.cpp:167 filter_subject compares UTF-8 byte length with the 64-character "
+  EXPECT_TRUE(r) << "regression: src/pki/csr_validator.cpp:167 filter_subject compares UTF-8 byte length with the 64-character "
                     "limit: "
                  << r.error().to_string();
 }

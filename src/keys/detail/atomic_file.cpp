@@ -21,28 +21,9 @@ std::string errno_text(const std::string& what, const fs::path& p, int err) {
   return what + " " + p.string() + ": " + std::strerror(err);
 }
 
-// Closes a descriptor on every path out of a function.
-class Fd {
- public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  ~Fd() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return m_fd; }
-  int close() {
-    int rc = ::close(m_fd);
-    m_fd = -1;
-    return rc;
-  }
-
- private:
-  int m_fd;
-};
 
 core::Result<void> sync_directory(const fs::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  core::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return {Errc::io_error, errno_text("cannot open directory", dir, errno)};
   if (::fsync(fd.get()) != 0) return {Errc::io_error, errno_text("cannot sync directory", dir, errno)};
   return core::ok();
@@ -52,7 +33,7 @@ core::Result<void> sync_directory(const fs::path& dir) {
 core::Result<fs::path> write_temp(const fs::path& path, crypto::ByteView content) {
   fs::path tmp = path;
   tmp += ".tmp-" + crypto::to_hex(crypto::random_bytes(8));
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  core::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (fd.get() < 0) return {Errc::io_error, errno_text("cannot create", tmp, errno)};
   const std::uint8_t* p = content.data();
   std::size_t left = content.size();
