@@ -1,6 +1,7 @@
 #include "app/runtime.h"
 
 #include "core/files.h"
+#include "crl/crl_generator.h"
 #include "keys/audited_key_store.h"
 #include "keys/pkcs11/pkcs11_key_store.h"
 #include "keys/software/software_key_store.h"
@@ -71,6 +72,18 @@ pki::HierarchyOptions Runtime::hierarchy_options() const {
 }
 
 core::Result<pki::Hierarchy> Runtime::hierarchy() const { return pki::Hierarchy::load(*store, *store); }
+
+core::Result<crypto::X509Crl> Runtime::publish_crl(const std::string& ca_name) const {
+  CARTORIO_TRY(auto h, hierarchy());
+  CARTORIO_TRY(const pki::SigningIdentity* ca, h.get(ca_name));
+  if (!ca->key_ref)
+    return core::Error{Errc::ca_offline, "the " + ca_name + " CRL is signed with the offline root key: pass --root-key FILE"};
+  CARTORIO_TRY(auto signer, keys->signer(*ca->key_ref, keys::KeyUse{"sign-crl", actor, ca_name}));
+  crl::CrlGenerator generator(*store, *clock, std::chrono::hours(config.pki.crl_validity_hours));
+  CARTORIO_TRY(auto crl, generator.generate(ca_name, ca->cert.get(), signer->pkey()));
+  CARTORIO_TRY_VOID(crl::publish_crl(crl_dir(), ca_name, crl.get()));
+  return crl;
+}
 
 core::Result<Runtime> open_runtime(const core::Config& config, const std::string& actor, OpenMode mode) {
   Runtime rt;

@@ -26,6 +26,10 @@ struct Runtime {
   pki::PublicUrls urls() const { return pki::make_urls(config.pki.public_base_url); }
   pki::HierarchyOptions hierarchy_options() const;
   core::Result<pki::Hierarchy> hierarchy() const;
+
+  // Signs the next CRL of an online CA ("tls" or "document") and publishes it where the
+  // distribution point is served from. Errc::ca_offline for "root" (needs the ceremony).
+  core::Result<crypto::X509Crl> publish_crl(const std::string& ca_name) const;
 };
 
 enum class OpenMode {

@@ -133,6 +133,15 @@ int run_revoke(const CommandContext& ctx, const RevokeOptions& o) {
   e.source = "local";
   e.details = nlohmann::json{{"reason", o.reason}}.dump();
   if (auto a = rt->store->append_audit_event(e); !a) return fail(a.error());
+  // The revocation is in the store (the source of truth for OCSP) whatever happens next;
+  // the CRL follows at once so relying parties need not wait for the daily run.
+  if (rec->issuer == pki::kRoot) {
+    std::fprintf(stderr, "note: revoked a root-issued certificate: sign a new root CRL with the offline key "
+                         "(`cartorio crl generate --ca root --root-key ...`)\n");
+  } else if (auto crl = rt->publish_crl(rec->issuer); !crl) {
+    std::fprintf(stderr, "warning: revoked, but the %s CRL could not be republished: %s\n", rec->issuer.c_str(),
+                 crl.error().to_string().c_str());
+  }
   if (o.json) std::printf("%s\n", to_json(*rec, false).dump(2).c_str());
   else std::printf("revoked %s (%s)\n", rec->serial.c_str(), o.reason.c_str());
   return kOk;

@@ -7,7 +7,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <chrono>
 #include <memory>
 
 namespace cartorio::cli {
@@ -39,20 +38,12 @@ int run_generate(const CommandContext& ctx, const GenerateOptions& o) {
     auto r = ceremony.sign_root_crl(root_key->get());
     if (!r) return fail(r.error());
     crl = std::move(*r);
+    if (auto published = crl::publish_crl(rt->crl_dir(), o.ca, crl.get()); !published) return fail(published.error());
   } else {
-    auto h = rt->hierarchy();
-    if (!h) return fail(h.error());
-    auto ca = h->get(o.ca);
-    if (!ca) return fail(ca.error());
-    auto signer = rt->keys->signer(*(*ca)->key_ref, keys::KeyUse{"sign-crl", rt->actor, o.ca});
-    if (!signer) return fail(signer.error());
-    crl::CrlGenerator gen(*rt->store, *rt->clock, std::chrono::hours(cfg->pki.crl_validity_hours));
-    auto r = gen.generate(o.ca, (*ca)->cert.get(), (*signer)->pkey());
+    auto r = rt->publish_crl(o.ca);
     if (!r) return fail(r.error());
     crl = std::move(*r);
   }
-  // Published where the server serves the distribution point from.
-  if (auto r = crl::publish_crl(rt->crl_dir(), o.ca, crl.get()); !r) return fail(r.error());
   const std::string out = o.der ? crypto::to_string(crypto::crl_to_der(crl.get())) : crypto::crl_to_pem(crl.get());
   if (auto r = write_output(o.out, out); !r) return fail(r.error());
   return kOk;
