@@ -12,6 +12,9 @@ case "$kind" in
 esac
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/cartorio-ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Hits across checkouts in different directories (CI clones anew each time).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 if [ ! -f "$dir/build.ninja" ]; then
   cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
 fi
