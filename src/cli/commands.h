@@ -20,5 +20,6 @@ void add_serve_command(CLI::App& app, CommandContext& ctx);
 void add_ca_commands(CLI::App& app, CommandContext& ctx);
 void add_cert_commands(CLI::App& app, CommandContext& ctx);
 void add_crl_commands(CLI::App& app, CommandContext& ctx);
+void add_ocsp_commands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace cartorio::cli

@@ -2,10 +2,12 @@
 #include "app/runtime.h"
 #include "cli/cli_support.h"
 #include "cli/commands.h"
+#include "cli/ocsp_commands.h"
 #include "core/files.h"
 #include "crl/crl_generator.h"
 #include "crypto/primitives.h"
 #include "crypto/x509.h"
+#include "ocsp/root_presigner.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -89,7 +91,11 @@ int init_in(const std::string& data_dir, const InitOptions& o) {
   auto rt = app::open_runtime(cfg, "cli:init", app::OpenMode::create);
   if (!rt) return fail(rt.error());
   pki::Ceremony ceremony(*rt->keys, *rt->store, *rt->clock, rt->hierarchy_options());
-  auto result = ceremony.init(passphrase);
+  // The root key is only here during the ceremony: pre-sign the root's OCSP responses now.
+  auto result = ceremony.init(passphrase, [&rt](X509* root_cert, EVP_PKEY* root_key) -> core::Result<void> {
+    CARTORIO_TRY_VOID(presign_root_ocsp(*rt, root_cert, root_key, ocsp::kDefaultPresignedValidity));
+    return core::ok();
+  });
   if (!result) return fail(result.error());
 
   const std::string key_out =

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add_ca_commands(app, ctx);
   add_cert_commands(app, ctx);
   add_crl_commands(app, ctx);
+  add_ocsp_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

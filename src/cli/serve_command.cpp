@@ -1,5 +1,6 @@
 // `cartorio serve`: the server. This version runs the plain-HTTP listener (CA certificates,
 // CRLs, health); the HTTPS API listener joins it on the same server code.
+#include "api/ocsp_routes.h"
 #include "api/public_pki_routes.h"
 #include "app/runtime.h"
 #include "cli/cli_support.h"
@@ -37,6 +38,7 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   http::Router router;
   if (auto r = api::add_health_routes(router, *rt->store, *rt->keys); !r) return fail(r.error());
   if (auto r = api::add_public_pki_routes(router, *rt->store, rt->crl_dir()); !r) return fail(r.error());
+  if (auto r = api::add_ocsp_routes(router, *rt->store, *rt->keys, *rt->clock, cfg->data_dir); !r) return fail(r.error());
 
   // Block the shutdown signals before any thread starts so only sigwait below sees them.
   sigset_t signals;

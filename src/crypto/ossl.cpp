@@ -5,6 +5,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -34,6 +35,10 @@ void BignumDeleter::operator()(BIGNUM* p) const noexcept { BN_free(p); }
 void ParamBldDeleter::operator()(OSSL_PARAM_BLD* p) const noexcept { OSSL_PARAM_BLD_free(p); }
 void ParamsDeleter::operator()(OSSL_PARAM* p) const noexcept { OSSL_PARAM_free(p); }
 void GeneralNamesDeleter::operator()(stack_st_GENERAL_NAME* p) const noexcept { GENERAL_NAMES_free(p); }
+void OcspRequestDeleter::operator()(OCSP_REQUEST* p) const noexcept { OCSP_REQUEST_free(p); }
+void OcspResponseDeleter::operator()(OCSP_RESPONSE* p) const noexcept { OCSP_RESPONSE_free(p); }
+void OcspBasicRespDeleter::operator()(OCSP_BASICRESP* p) const noexcept { OCSP_BASICRESP_free(p); }
+void OcspCertIdDeleter::operator()(OCSP_CERTID* p) const noexcept { OCSP_CERTID_free(p); }
 void X509StackDeleter::operator()(stack_st_X509* p) const noexcept {
   sk_X509_pop_free(p, X509_free);
 }

@@ -13,6 +13,9 @@ struct stack_st_X509;
 struct stack_st_GENERAL_NAME;
 struct X509_req_st;
 struct X509_extension_st;
+struct ocsp_request_st;
+struct ocsp_basic_response_st;
+struct ocsp_cert_id_st;
 
 namespace cartorio::crypto {
 
@@ -44,6 +47,10 @@ CARTORIO_OSSL_HANDLE(ParamBld, OSSL_PARAM_BLD);
 CARTORIO_OSSL_HANDLE(Params, OSSL_PARAM);
 CARTORIO_OSSL_HANDLE(GeneralNames, ::stack_st_GENERAL_NAME);
 CARTORIO_OSSL_HANDLE(X509Stack, ::stack_st_X509);
+CARTORIO_OSSL_HANDLE(OcspRequest, ::ocsp_request_st);
+CARTORIO_OSSL_HANDLE(OcspResponse, OCSP_RESPONSE);
+CARTORIO_OSSL_HANDLE(OcspBasicResp, ::ocsp_basic_response_st);
+CARTORIO_OSSL_HANDLE(OcspCertId, ::ocsp_cert_id_st);
 
 #undef CARTORIO_OSSL_HANDLE
 

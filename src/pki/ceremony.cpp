@@ -121,7 +121,7 @@ core::Result<void> Ceremony::issue_leaf_identity(const std::string& identity, co
   return m_store.put_authority({identity, issued.record.pem, key.label, core::to_unix(m_clock.now())});
 }
 
-core::Result<InitResult> Ceremony::init(std::string_view root_passphrase) {
+core::Result<InitResult> Ceremony::init(std::string_view root_passphrase, const RootKeyHook& with_root_key) {
   if (m_store.get_authority(kRoot))
     return {Errc::already_initialized, "this installation already has a CA hierarchy"};
   const auto now = m_clock.now();
@@ -165,6 +165,7 @@ core::Result<InitResult> Ceremony::init(std::string_view root_passphrase) {
   crl::CrlGenerator crls(m_store, m_clock, m_options.crl_validity);
   CARTORIO_TRY_VOID(audit_root_use("sign-crl", "root"));
   CARTORIO_TRY(out.crls[kRoot], crls.generate(kRoot, root_cert.get(), root_key.get()));
+  if (with_root_key) CARTORIO_TRY_VOID(with_root_key(root_cert.get(), root_key.get()));
   root_key.reset();
   CARTORIO_TRY_VOID(m_store.put_authority({kRoot, out.root_pem, root_rec.label, core::to_unix(now)}));
 

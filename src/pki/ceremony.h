@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -45,8 +46,12 @@ class Ceremony {
   Ceremony(keys::KeyStore& keys, store::Store& store, const core::Clock& clock, HierarchyOptions options)
       : m_keys(keys), m_store(store), m_clock(clock), m_options(std::move(options)) {}
 
+  // Runs while the root key is in memory, after the intermediates are issued and recorded
+  // (e.g. to pre-sign the root's OCSP responses); an error aborts the init.
+  using RootKeyHook = std::function<core::Result<void>(X509* root_cert, EVP_PKEY* root_key)>;
+
   // Errc::already_initialized when the store already holds a root.
-  core::Result<InitResult> init(std::string_view root_passphrase);
+  core::Result<InitResult> init(std::string_view root_passphrase, const RootKeyHook& with_root_key = {});
 
   // Re-issues the TLS or Document Signing CA certificate with the offline root key: same key
   // (renewal) or a new one in the KeyStore (re-key; its OCSP responder and TSA certificates
