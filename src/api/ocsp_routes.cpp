@@ -1,5 +1,7 @@
 #include "api/ocsp_routes.h"
 
+#include "http/headers.h"
+
 #include "crypto/bytes.h"
 #include "crypto/primitives.h"
 #include "pki/hierarchy.h"
@@ -18,20 +20,6 @@ namespace {
 
 constexpr const char* kResponseType = "application/ocsp-response";
 
-// RFC 9110 5.6.7 IMF-fixdate.
-std::string http_date(core::TimePoint t) {
-  const std::time_t secs = static_cast<std::time_t>(core::to_unix(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7], tm.tm_mday,
-                kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
 Response render(const ocsp::OcspResult& result, const core::TimePoint now) {
   Response r = Response::bytes(kResponseType, crypto::ByteView(result.der));
   if (result.status != ocsp::ResponseStatus::successful || !result.cacheable || !result.next_update ||
@@ -41,8 +29,8 @@ Response render(const ocsp::OcspResult& result, const core::TimePoint now) {
   const auto max_age =
       std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(*result.next_update - now).count());
   r.set_header("Cache-Control", "max-age=" + std::to_string(max_age) + ", public, no-transform, must-revalidate");
-  r.set_header("Last-Modified", http_date(*result.this_update));
-  r.set_header("Expires", http_date(*result.next_update));
+  r.set_header("Last-Modified", http::http_date(core::to_unix(*result.this_update)));
+  r.set_header("Expires", http::http_date(core::to_unix(*result.next_update)));
   r.set_header("ETag", "\"" + crypto::to_hex(crypto::sha256(result.der)) + "\"");
   return r;
 }

@@ -1,8 +1,25 @@
 #include "http/headers.h"
 
+#include <cstdio>
+#include <ctime>
+
 #include <algorithm>
 
 namespace cartorio::http {
+
+std::string http_date(long long unix_seconds) {
+  const std::time_t secs = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[40];
+  // Not strftime: %a/%b follow the locale, and IMF-fixdate is English.
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7], tm.tm_mday,
+                kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
 
 namespace {
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }

@@ -15,6 +15,10 @@ namespace cartorio::http {
 // ASCII case-insensitive equality, as RFC 9110 defines field-name comparison.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+// RFC 9110 5.6.7 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") of Unix seconds, for Date,
+// Last-Modified and Expires. Locale-independent.
+std::string http_date(long long unix_seconds);
+
 class Headers {
  public:
   using Field = std::pair<std::string, std::string>;  // name as given, value

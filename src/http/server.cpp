@@ -82,20 +82,6 @@ core::Result<tcp::endpoint> parse_listen(std::string_view listen) {
   return tcp::endpoint(address, static_cast<std::uint16_t>(port_number));
 }
 
-std::string http_date() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[40];
-  // Not strftime: %a/%b follow the locale, and IMF-fixdate is English.
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7], tm.tm_mday,
-                kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
 bool is_token(std::string_view s) {
   static constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -348,7 +334,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       res.insert(name, value);
     }
     res.set(bhttp::field::server, "cartorio");
-    res.set(bhttp::field::date, http_date());
+    res.set(bhttp::field::date, http_date(static_cast<long long>(std::time(nullptr))));
     res.set("X-Request-Id", m_request_id);
     auto set_default = [&](std::string_view name, std::string_view value) {
       if (res.find(name) == res.end()) res.set(name, value);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_support.h"
+
 #include <atomic>
 #include <latch>
 #include <thread>
@@ -19,19 +21,6 @@ using cartorio::cache::Cache;
 using cartorio::cache::CacheState;
 using cartorio::cache::TokenBucket;
 using cartorio::core::Errc;
-
-#define ASSERT_OK(expr)                                              \
-  do {                                                               \
-    auto&& assert_ok_r_ = (expr);                                    \
-    ASSERT_TRUE(assert_ok_r_) << assert_ok_r_.error().to_string();   \
-  } while (0)
-
-#define EXPECT_ERRC(expr, errc)                                                        \
-  do {                                                                                 \
-    auto&& expect_errc_r_ = (expr);                                                    \
-    ASSERT_FALSE(expect_errc_r_) << "expected " #errc;                                 \
-    EXPECT_EQ(expect_errc_r_.error().code, errc) << expect_errc_r_.error().to_string(); \
-  } while (0)
 
 template <class Backend>
 class CacheConformance : public ::testing::Test {

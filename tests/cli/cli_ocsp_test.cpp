@@ -21,9 +21,7 @@ using cartorio::testing::TempDir;
 using cartorio::testing::write_file;
 namespace fs = std::filesystem;
 
-void expect_contains(const std::string& text, const std::string& what) {
-  EXPECT_NE(text.find(what), std::string::npos) << "missing \"" << what << "\" in:\n" << text;
-}
+using cartorio::testing::expect_contains;
 
 // One installation and one server for the suite (init with an RSA 4096 root takes a while).
 class CliOcsp : public ::testing::Test {

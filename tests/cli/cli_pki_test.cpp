@@ -155,9 +155,7 @@ std::string CliPki::s_root;
 std::string CliPki::s_sealed;
 std::string CliPki::s_pg_url;
 
-void expect_contains(const std::string& text, const std::string& what) {
-  EXPECT_NE(text.find(what), std::string::npos) << "missing \"" << what << "\" in:\n" << text;
-}
+using cartorio::testing::expect_contains;
 
 TEST_F(CliPki, Root_IsRsa4096SelfSignedForTwentyYears) {
   auto text = x509_text(s_root);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_support.h"
+
 #include <algorithm>
 #include <atomic>
 #include <latch>
@@ -26,19 +28,6 @@ using cartorio::store::KeyRecord;
 using cartorio::store::Store;
 using cartorio::store_test::PostgresBackend;
 using cartorio::store_test::SqliteBackend;
-
-#define ASSERT_OK(expr)                                          \
-  do {                                                           \
-    auto&& assert_ok_r_ = (expr);                                \
-    ASSERT_TRUE(assert_ok_r_) << assert_ok_r_.error().to_string(); \
-  } while (0)
-
-#define EXPECT_ERRC(expr, errc)                                                        \
-  do {                                                                                 \
-    auto&& expect_errc_r_ = (expr);                                                    \
-    ASSERT_FALSE(expect_errc_r_) << "expected " #errc;                                 \
-    EXPECT_EQ(expect_errc_r_.error().code, errc) << expect_errc_r_.error().to_string(); \
-  } while (0)
 
 CertificateRecord make_cert(std::string serial, std::string issuer = "tls", std::int64_t not_after = 2000,
                             std::string profile = "tls-server") {

@@ -36,6 +36,10 @@ TempDir::~TempDir() {
   fs::remove_all(m_path, ec);
 }
 
+void expect_contains(const std::string& text, const std::string& what) {
+  EXPECT_NE(text.find(what), std::string::npos) << "missing \"" << what << "\" in:\n" << text;
+}
+
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream os;

@@ -6,7 +6,24 @@
 #include <string>
 #include <vector>
 
+// Assertions on core::Result values, printing the error when they fail.
+#define ASSERT_OK(expr)                                              \
+  do {                                                               \
+    auto&& assert_ok_r_ = (expr);                                    \
+    ASSERT_TRUE(assert_ok_r_) << assert_ok_r_.error().to_string();   \
+  } while (0)
+
+#define EXPECT_ERRC(expr, errc)                                                        \
+  do {                                                                                 \
+    auto&& expect_errc_r_ = (expr);                                                    \
+    ASSERT_FALSE(expect_errc_r_) << "expected " #errc;                                 \
+    EXPECT_EQ(expect_errc_r_.error().code, errc) << expect_errc_r_.error().to_string(); \
+  } while (0)
+
 namespace cartorio::testing {
+
+// EXPECT that `text` contains `what`, showing the whole text when it does not.
+void expect_contains(const std::string& text, const std::string& what);
 
 // A fresh directory under the build tree's tmp, removed when the object dies
 // (kept when CARTORIO_KEEP_TEST_DIRS is set, for post-mortems).
