@@ -1,6 +1,7 @@
 #include "api/public_pki_routes.h"
 
 #include "core/files.h"
+#include "core/log.h"
 #include "crl/crl_generator.h"
 #include "crypto/x509.h"
 #include "pki/hierarchy.h"
@@ -51,11 +52,14 @@ core::Result<void> add_health_routes(http::Router& router, store::Store& store, 
   CARTORIO_TRY_VOID(router.get("/readyz", [&store, &keys](const Request&) {
     nlohmann::json checks;
     bool ready = true;
+    // Details (hosts, paths, users) go to the log, not to anonymous clients.
     auto s = store.check();
-    checks["store"] = s ? "ok" : s.error().message;
+    if (!s) core::log::warn("readyz.store_failed", {{"error", s.error().to_string()}});
+    checks["store"] = s ? "ok" : "failed";
     ready = ready && s.has_value();
     auto k = keys.check();
-    checks["keys"] = k ? "ok" : k.error().message;
+    if (!k) core::log::warn("readyz.keys_failed", {{"error", k.error().to_string()}});
+    checks["keys"] = k ? "ok" : "failed";
     ready = ready && k.has_value();
     nlohmann::json body = {{"status", ready ? "ready" : "unavailable"}, {"checks", checks}};
     return Response::json(body.dump(), ready ? 200 : 503);

@@ -4,6 +4,8 @@
 #include "cli/commands.h"
 #include "crypto/bytes.h"
 #include "crypto/x509.h"
+#include "ocsp/ocsp_sources.h"
+#include "ocsp/root_presigner.h"
 #include "pki/certificate_issuer.h"
 
 #include <CLI/CLI.hpp>
@@ -11,6 +13,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -136,8 +139,14 @@ int run_revoke(const CommandContext& ctx, const RevokeOptions& o) {
   // The revocation is in the store (the source of truth for OCSP) whatever happens next;
   // the CRL follows at once so relying parties need not wait for the daily run.
   if (rec->issuer == pki::kRoot) {
-    std::fprintf(stderr, "note: revoked a root-issued certificate: sign a new root CRL with the offline key "
-                         "(`cartorio crl generate --ca root --root-key ...`)\n");
+    // The root's answers are signed offline: withdraw the pre-signed "good" at once, so
+    // /ocsp/root stops vouching for it until the next ceremony signs "revoked".
+    std::error_code ec;
+    const auto dir = ocsp::presigned_root_dir(rt->config.data_dir);
+    for (auto hash : {ocsp::CertIdHash::sha1, ocsp::CertIdHash::sha256})
+      std::filesystem::remove(ocsp::presigned_file(dir, rec->serial, hash), ec);
+    std::fprintf(stderr, "note: revoked a root-issued certificate: sign a new root CRL and OCSP responses with the "
+                         "offline key (`cartorio crl generate --ca root ...`, `cartorio ocsp presign-root ...`)\n");
   } else if (auto crl = rt->publish_crl(rec->issuer); !crl) {
     std::fprintf(stderr, "warning: revoked, but the %s CRL could not be republished: %s\n", rec->issuer.c_str(),
                  crl.error().to_string().c_str());

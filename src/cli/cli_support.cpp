@@ -6,8 +6,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
-#include <iterator>
 
 namespace cartorio::cli {
 
@@ -64,11 +62,17 @@ core::Result<core::Config> load_cli_config(const std::string& data_dir) {
 }
 
 core::Result<std::string> read_input(const std::string& path) {
-  if (path == "-") {
-    std::string s((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    return s;
-  }
-  return core::read_file(path);
+  // CSRs, sealed keys: all small. A bound keeps `--csr /dev/zero` from eating memory.
+  constexpr std::size_t kMaxInput = 1 << 20;
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) return core::Error{Errc::io_error, "cannot open " + path};
+  std::string out;
+  char buf[65536];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() <= kMaxInput) out.append(buf, n);
+  if (f != stdin) std::fclose(f);
+  if (out.size() > kMaxInput) return core::Error{Errc::malformed_input, path + " is larger than 1 MiB"};
+  return out;
 }
 
 core::Result<void> write_output(const std::string& path, const std::string& content, unsigned mode) {

@@ -59,10 +59,14 @@ int run_init(const CommandContext& ctx, const InitOptions& o) {
   }
   // A failed init leaves nothing behind when it created the directory: no half installation.
   const bool fresh = !fs::exists(data_dir, ec) || fs::is_empty(data_dir, ec);
+  if (!fresh)
+    return fail({Errc::already_exists, data_dir + " is not empty: init needs a new or empty directory"});
+  if (!o.root_key_out.empty() && fs::exists(o.root_key_out, ec))
+    return fail({Errc::already_exists, o.root_key_out + " exists: never overwrite a sealed root key"});
   if (auto r = core::make_dirs(data_dir, 0700); !r) return fail(r.error());
   ::chmod(data_dir.c_str(), 0700);
   const int code = init_in(data_dir, o);
-  if (code != kOk && fresh) {
+  if (code != kOk) {
     fs::remove_all(data_dir, ec);
     std::fprintf(stderr, "cartorio: init failed; removed the partial installation in %s\n", data_dir.c_str());
   }

@@ -69,10 +69,15 @@ void validate(const Config& c, std::vector<std::string>& problems) {
   const auto& url = c.pki.public_base_url;
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
     problems.push_back("pki.public_base_url: must start with http:// or https://");
+  // It is pasted into certificate extensions: only plain URL characters, no ',' or spaces.
+  if (url.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/[]@%") !=
+      std::string::npos)
+    problems.push_back("pki.public_base_url: may only hold letters, digits and -._~:/[]@%");
   if (c.pki.country.size() != 2 || !std::isupper(static_cast<unsigned char>(c.pki.country[0])) ||
       !std::isupper(static_cast<unsigned char>(c.pki.country[1])))
     problems.push_back("pki.country: must be a two-letter ISO 3166 code in capitals, e.g. BR");
-  if (c.pki.root_validity_days <= 0) problems.push_back("pki.root_validity_days: must be positive");
+  if (c.pki.root_validity_days <= 0 || c.pki.root_validity_days > 36500)
+    problems.push_back("pki.root_validity_days: must be between 1 and 36500");
   if (c.pki.intermediate_validity_days <= 0 || c.pki.intermediate_validity_days > c.pki.root_validity_days)
     problems.push_back("pki.intermediate_validity_days: must be positive and within the root's validity");
   for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"server.listen", c.server.listen},
@@ -83,8 +88,8 @@ void validate(const Config& c, std::vector<std::string>& problems) {
         std::stoi(port) > 65535)
       problems.push_back(std::string(key) + ": must be HOST:PORT, got \"" + value + "\"");
   }
-  if (c.pki.crl_validity_hours < 25)
-    problems.push_back("pki.crl_validity_hours: must be at least 25 (CRLs are regenerated every 24 h)");
+  if (c.pki.crl_validity_hours < 25 || c.pki.crl_validity_hours > 24 * 366)
+    problems.push_back("pki.crl_validity_hours: must be between 25 (CRLs are regenerated every 24 h) and 8784");
   if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" && c.log.level != "error")
     problems.push_back("log.level: must be debug, info, warn or error");
 }
@@ -121,7 +126,8 @@ Result<Config> load_config(const std::string& data_dir, const EnvLookup& env) {
 
   const fs::path file = fs::path(c.data_dir) / "config.toml";
   toml::table tbl;
-  if (fs::exists(file)) {
+  std::error_code exists_ec;
+  if (fs::exists(file, exists_ec)) {
     try {
       tbl = toml::parse_file(file.string());
     } catch (const toml::parse_error& e) {

@@ -44,7 +44,9 @@ OcspResult OcspResponder::respond(crypto::ByteView request_der) {
   auto req = detail::parse_request(request_der);
   if (!req) return error_result(ResponseStatus::malformed_request);
   const auto ids = detail::cert_ids(req.get());
-  if (ids.empty()) return error_result(ResponseStatus::malformed_request);
+  // Each live answer is signed and audited: bound the work one unauthenticated request buys.
+  constexpr std::size_t kMaxCertIds = 16;
+  if (ids.empty() || ids.size() > kMaxCertIds) return error_result(ResponseStatus::malformed_request);
   // A responder that is not authoritative for one of the certificates answers unauthorized
   // for the whole request (RFC 6960 2.3): we never sign about another CA's certificates.
   for (const OCSP_CERTID* id : ids)

@@ -187,7 +187,11 @@ std::string SubjectAltName::display() const { return std::string(san_prefix(kind
 
 bool is_valid_dns_name(std::string_view name, bool allow_wildcard) {
   if (name.empty() || name.size() > 253) return false;
-  if (allow_wildcard && name.rfind("*.", 0) == 0) name.remove_prefix(2);
+  bool wildcard = false;
+  if (allow_wildcard && name.rfind("*.", 0) == 0) {
+    name.remove_prefix(2);
+    wildcard = true;
+  }
   std::size_t start = 0;
   int labels = 0;
   while (start <= name.size()) {
@@ -205,7 +209,8 @@ bool is_valid_dns_name(std::string_view name, bool allow_wildcard) {
       break;
     }
   }
-  return labels >= 1;
+  // "*.com" would match every host under a top-level domain.
+  return wildcard ? labels >= 2 : labels >= 1;
 }
 
 bool is_valid_email(std::string_view email) {

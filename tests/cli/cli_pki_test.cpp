@@ -416,6 +416,19 @@ TEST_F(CliPki, Init_RefusesASecondInitAndIfNeededSucceeds) {
   expect_contains(r.err, "pki.already_initialized");
   r = cartorio("init --if-needed");
   EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // A non-empty directory that is not an installation is left alone, and so is an existing
+  // sealed key file: init never overwrites either.
+  fs::create_directories(tmp("occupied"));
+  write_file(tmp("occupied") / "notes.txt", "someone's files");
+  r = run(CARTORIO_BIN " init --data-dir " + tmp("occupied").string());
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_EQ(read_file(tmp("occupied") / "notes.txt"), "someone's files");
+  write_file(tmp("old.sealed"), "an earlier root key");
+  r = run(CARTORIO_BIN " init --data-dir " + tmp("fresh").string() + " --root-key-out " + tmp("old.sealed").string());
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_EQ(read_file(tmp("old.sealed")), "an earlier root key");
+  EXPECT_FALSE(fs::exists(tmp("fresh")));
 }
 
 TEST_F(CliPki, AuditTrail_RecordsEveryKeyUse) {

@@ -314,7 +314,7 @@ const BadConfig kBadConfigs[] = {
     {"IntermediateLongerThanRoot", "[pki]\nroot_validity_days = 100\nintermediate_validity_days = 200\n",
      "pki.intermediate_validity_days"},
     {"IntermediateZero", "[pki]\nintermediate_validity_days = 0\n", "pki.intermediate_validity_days"},
-    {"CrlValidityTooShort", "[pki]\ncrl_validity_hours = 24\n", "pki.crl_validity_hours: must be at least 25"},
+    {"CrlValidityTooShort", "[pki]\ncrl_validity_hours = 24\n", "pki.crl_validity_hours: must be between 25"},
     {"CrlValidityNegative", "[pki]\ncrl_validity_hours = -48\n", "pki.crl_validity_hours"},
     {"UnknownLogLevel", "[log]\nlevel = \"verbose\"\n", "log.level: must be debug, info, warn or error"},
     {"LogLevelWrongCase", "[log]\nlevel = \"INFO\"\n", "log.level"},

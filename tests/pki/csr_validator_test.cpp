@@ -379,6 +379,7 @@ INSTANTIATE_TEST_SUITE_P(
                       NameCase{".example.com", false, false}, NameCase{"a..b", false, false},
                       NameCase{"-a.com", false, false}, NameCase{"a-.com", false, false},
                       NameCase{"a.*.example.com", true, false}, NameCase{"*.*.example.com", true, false},
+                      NameCase{"*.com", true, false}, NameCase{"*.example.br", true, true},
                       NameCase{"*example.com", true, false}, NameCase{"**.example.com", true, false},
                       NameCase{"*", true, false}, NameCase{"*.", true, false}, NameCase{"a b.com", false, false},
                       NameCase{"ex!mple.com", false, false}, NameCase{"caf\xc3\xa9.com", false, false}));
