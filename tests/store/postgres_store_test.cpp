@@ -4,6 +4,7 @@
 #include "store/postgres/postgres_store.h"
 
 #include "fixtures/postgres_test_schema.h"
+#include "store_backends.h"
 
 #include <gtest/gtest.h>
 
@@ -20,18 +21,7 @@ using cartorio::store::CertificateRecord;
 using cartorio::store::PostgresStoreOptions;
 using cartorio::testing::PostgresTestSchema;
 
-CertificateRecord make_cert(const std::string& serial) {
-  CertificateRecord c;
-  c.serial = serial;
-  c.issuer = "tls";
-  c.profile = "tls-server";
-  c.subject = "CN=" + serial;
-  c.not_before = 1;
-  c.not_after = 2;
-  c.pem = "PEM";
-  c.created_at = 1;
-  return c;
-}
+using cartorio::store_test::make_cert;
 
 class PostgresStore : public ::testing::Test {
  protected:

@@ -1,6 +1,7 @@
 // SQLite-only behaviour: the file on disk, and two stores (two processes) on one file.
 #include "store/sqlite/sqlite_store.h"
 
+#include "store_backends.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -12,18 +13,7 @@ namespace {
 using cartorio::core::Errc;
 using cartorio::store::CertificateRecord;
 
-CertificateRecord make_cert(const std::string& serial) {
-  CertificateRecord c;
-  c.serial = serial;
-  c.issuer = "tls";
-  c.profile = "tls-server";
-  c.subject = "CN=" + serial;
-  c.not_before = 1;
-  c.not_after = 2;
-  c.pem = "PEM";
-  c.created_at = 1;
-  return c;
-}
+using cartorio::store_test::make_cert;
 
 TEST(SqliteStore, CreatesMissingFile_InWalMode) {
   cartorio::testing::TempDir dir;

@@ -12,6 +12,20 @@
 
 namespace cartorio::store_test {
 
+// The smallest valid certificate row, for backend-specific tests.
+inline store::CertificateRecord make_cert(const std::string& serial) {
+  store::CertificateRecord c;
+  c.serial = serial;
+  c.issuer = "tls";
+  c.profile = "tls-server";
+  c.subject = "CN=" + serial;
+  c.not_before = 1;
+  c.not_after = 2;
+  c.pem = "PEM";
+  c.created_at = 1;
+  return c;
+}
+
 class SqliteBackend {
  public:
   static constexpr const char* kBackendName = "sqlite";
