@@ -4,7 +4,6 @@
 
 #include "crypto/bytes.h"
 #include "crypto/primitives.h"
-#include "pki/hierarchy.h"
 
 #include <algorithm>
 #include <cctype>
@@ -92,14 +91,6 @@ core::Result<void> add_ocsp_routes(http::Router& router, ocsp::SourceMap sources
     return render(source->respond(crypto::as_bytes(req.body())), now());
   }));
   return core::ok();
-}
-
-core::Result<void> add_ocsp_routes(http::Router& router, store::Store& store, keys::KeyStore& keys,
-                                   const core::Clock& clock, const std::string& data_dir) {
-  CARTORIO_TRY(auto hierarchy, pki::Hierarchy::load(store, store));
-  CARTORIO_TRY(auto sources, ocsp::make_default_sources(hierarchy, store, keys, clock,
-                                                        ocsp::presigned_root_dir(data_dir)));
-  return add_ocsp_routes(router, std::move(sources), clock);
 }
 
 }  // namespace cartorio::api

@@ -11,9 +11,7 @@
 
 #include "core/clock.h"
 #include "http/router.h"
-#include "keys/key_store.h"
 #include "ocsp/ocsp_sources.h"
-#include "store/store.h"
 
 #include <string>
 
@@ -23,10 +21,5 @@ inline constexpr std::size_t kMaxOcspRequestBytes = 64 * 1024;
 
 // Serves the given sources (one per CA name); `clock` (must outlive the router) dates max-age.
 core::Result<void> add_ocsp_routes(http::Router& router, ocsp::SourceMap sources, const core::Clock& clock);
-
-// The default stack (ocsp::make_default_sources) over the installation's hierarchy;
-// data_dir holds the root's pre-signed responses (DATA_DIR/ocsp/root).
-core::Result<void> add_ocsp_routes(http::Router& router, store::Store& store, keys::KeyStore& keys,
-                                   const core::Clock& clock, const std::string& data_dir);
 
 }  // namespace cartorio::api

@@ -47,9 +47,10 @@ core::Result<void> add_public_pki_routes(http::Router& router, store::Store& sto
   return core::ok();
 }
 
-core::Result<void> add_health_routes(http::Router& router, store::Store& store, keys::KeyStore& keys) {
+core::Result<void> add_health_routes(http::Router& router, store::Store& store, keys::KeyStore& keys,
+                                     cache::Cache& cache) {
   CARTORIO_TRY_VOID(router.get("/healthz", [](const Request&) { return Response::json(R"({"status":"ok"})"); }));
-  CARTORIO_TRY_VOID(router.get("/readyz", [&store, &keys](const Request&) {
+  CARTORIO_TRY_VOID(router.get("/readyz", [&store, &keys, &cache](const Request&) {
     nlohmann::json checks;
     bool ready = true;
     // Details (hosts, paths, users) go to the log, not to anonymous clients.
@@ -61,7 +62,14 @@ core::Result<void> add_health_routes(http::Router& router, store::Store& store, 
     if (!k) core::log::warn("readyz.keys_failed", {{"error", k.error().to_string()}});
     checks["keys"] = k ? "ok" : "failed";
     ready = ready && k.has_value();
-    nlohmann::json body = {{"status", ready ? "ready" : "unavailable"}, {"checks", checks}};
+    const auto c = cache.health();
+    if (c.state != cache::CacheState::ok)
+      core::log::warn("readyz.cache_" + std::string(cache::to_string(c.state)), {{"detail", c.detail}});
+    checks["cache"] = std::string(cache::to_string(c.state));
+    ready = ready && c.state != cache::CacheState::unavailable;
+    // Degraded still serves traffic (200): load balancers keep it, monitoring sees the word.
+    const char* status = !ready ? "unavailable" : c.state == cache::CacheState::degraded ? "degraded" : "ready";
+    nlohmann::json body = {{"status", status}, {"checks", checks}};
     return Response::json(body.dump(), ready ? 200 : 503);
   }));
   return core::ok();

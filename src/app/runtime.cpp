@@ -1,10 +1,14 @@
 #include "app/runtime.h"
 
+#include "cache/fallback_cache.h"
+#include "cache/memory/memory_cache.h"
+#include "cache/redis/redis_cache.h"
 #include "core/files.h"
 #include "crl/crl_generator.h"
 #include "keys/audited_key_store.h"
 #include "keys/pkcs11/pkcs11_key_store.h"
 #include "keys/software/software_key_store.h"
+#include "ocsp/root_presigner.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -57,6 +61,18 @@ core::Result<std::unique_ptr<keys::KeyStore>> open_key_backend(const core::Confi
   return std::unique_ptr<keys::KeyStore>(std::move(ks));
 }
 
+core::Result<std::unique_ptr<cache::Cache>> open_cache(const core::Config& c, const core::Clock& clock) {
+  cache::MemoryCacheOptions mo;
+  mo.max_entries = static_cast<std::size_t>(c.cache.memory_max_entries);
+  auto memory = std::make_unique<cache::MemoryCache>(mo, clock);
+  if (c.cache.backend != "redis") return std::unique_ptr<cache::Cache>(std::move(memory));
+  CARTORIO_TRY(auto options, cache::parse_redis_url(c.cache.redis_url));
+  options.key_prefix = c.cache.redis_key_prefix;
+  CARTORIO_TRY(auto redis, cache::open_redis_cache(options));
+  // Answers keep coming when Redis is down; /readyz reports the degradation.
+  return std::unique_ptr<cache::Cache>(std::make_unique<cache::FallbackCache>(std::move(redis), std::move(memory)));
+}
+
 }  // namespace
 
 pki::HierarchyOptions Runtime::hierarchy_options() const {
@@ -85,6 +101,53 @@ core::Result<crypto::X509Crl> Runtime::publish_crl(const std::string& ca_name) c
   return crl;
 }
 
+core::Result<ocsp::CachedSources> Runtime::ocsp_sources() const {
+  CARTORIO_TRY(auto h, hierarchy());
+  ocsp::ResponderOptions responder;
+  responder.validity = std::chrono::minutes(config.ocsp.response_validity_minutes);
+  responder.actor = actor;
+  ocsp::CachedSourceOptions cached;
+  cached.ttl = std::chrono::seconds(config.ocsp.cache_ttl_seconds);
+  // A process-local cache is reached from other processes through the epoch only.
+  if (!cache_is_shared()) cached.epoch = revocation_epoch.get();
+  return ocsp::make_cached_sources(h, *store, *keys, *clock, ocsp::presigned_root_dir(config.data_dir), responder,
+                                   *cache, cached);
+}
+
+std::vector<std::string> Runtime::publish_revocation(const store::CertificateRecord& revoked,
+                                                     const ocsp::CachedSources* sources) const {
+  std::vector<std::string> problems;
+  if (revoked.issuer == pki::kRoot) {
+    // The root's answers are signed offline: withdraw the pre-signed "good" at once, so
+    // /ocsp/root stops vouching for it until the next ceremony signs "revoked".
+    std::error_code ec;
+    const auto dir = ocsp::presigned_root_dir(config.data_dir);
+    for (auto hash : {ocsp::CertIdHash::sha1, ocsp::CertIdHash::sha256})
+      std::filesystem::remove(ocsp::presigned_file(dir, revoked.serial, hash), ec);
+    problems.push_back("revoked a root-issued certificate: sign a new root CRL and OCSP responses with the offline "
+                       "key (`cartorio crl generate --ca root ...`, `cartorio ocsp presign-root ...`)");
+    return problems;
+  }
+  if (auto crl = publish_crl(revoked.issuer); !crl)
+    problems.push_back("the " + revoked.issuer + " CRL could not be republished: " + crl.error().to_string());
+  revocation_epoch->bump();
+  // Replace the answers where other instances read them; this process's own sources too.
+  std::optional<ocsp::CachedSources> own;
+  if (!sources && cache_is_shared()) {
+    auto built = ocsp_sources();
+    if (built) own = std::move(*built);
+    else problems.push_back("the cached OCSP answers could not be replaced: " + built.error().to_string());
+    sources = own ? &*own : nullptr;
+  }
+  if (sources) {
+    if (auto it = sources->cached.find(revoked.issuer); it != sources->cached.end())
+      if (auto r = it->second->refresh(revoked.serial); !r)
+        problems.push_back("the cached OCSP answers could not be replaced (they expire within " +
+                           std::to_string(config.ocsp.cache_ttl_seconds) + " s): " + r.error().to_string());
+  }
+  return problems;
+}
+
 core::Result<Runtime> open_runtime(const core::Config& config, const std::string& actor, OpenMode mode) {
   Runtime rt;
   rt.config = config;
@@ -97,6 +160,9 @@ core::Result<Runtime> open_runtime(const core::Config& config, const std::string
   CARTORIO_TRY(rt.store, open_store(config));
   CARTORIO_TRY(auto backend, open_key_backend(config, *rt.clock, mode));
   rt.keys = std::make_unique<keys::AuditedKeyStore>(std::move(backend), *rt.store, *rt.clock, actor);
+  CARTORIO_TRY(rt.cache, open_cache(config, *rt.clock));
+  CARTORIO_TRY_VOID(core::make_dirs(config.path("run"), 0700));
+  CARTORIO_TRY(rt.revocation_epoch, core::SharedCounter::open(config.path("run/revocation.epoch")));
   return rt;
 }
 

@@ -2,16 +2,20 @@
 // software or PKCS#11 keys). Everything else receives interfaces.
 #pragma once
 
+#include "cache/cache.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/shared_counter.h"
 #include "keys/key_store.h"
+#include "ocsp/ocsp_sources.h"
 #include "pki/ceremony.h"
 #include "pki/hierarchy.h"
 #include "store/store.h"
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cartorio::app {
 
@@ -20,6 +24,11 @@ struct Runtime {
   std::unique_ptr<core::Clock> clock;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<keys::KeyStore> keys;  // audited: every key use is an audit event
+  // In-process, or Redis with an in-process fallback (cache.backend).
+  std::unique_ptr<cache::Cache> cache;
+  // Bumped on every revocation; invalidates in-process OCSP cache entries of every process
+  // of this installation on this machine (DATA_DIR/run/revocation.epoch).
+  std::unique_ptr<core::SharedCounter> revocation_epoch;
   std::string actor;                     // who this process acts as, e.g. "cli", "server"
 
   std::string crl_dir() const { return config.path("crl"); }
@@ -30,6 +39,20 @@ struct Runtime {
   // Signs the next CRL of an online CA ("tls" or "document") and publishes it where the
   // distribution point is served from. Errc::ca_offline for "root" (needs the ceremony).
   core::Result<crypto::X509Crl> publish_crl(const std::string& ca_name) const;
+
+  // Whether `cache` is shared with other instances (Redis) rather than this process's own.
+  bool cache_is_shared() const { return config.cache.backend == "redis"; }
+  // The OCSP sources this installation serves: live responders behind the cache for the
+  // online CAs, pre-signed files for the root.
+  core::Result<ocsp::CachedSources> ocsp_sources() const;
+
+  // Makes a committed revocation visible everywhere at once: republishes the CRL, bumps
+  // the revocation epoch, replaces the shared cache's OCSP answers (Redis), or — for a
+  // root-issued certificate — withdraws its pre-signed answers. `sources` are the caller's
+  // own cached sources (the server's), refreshed too; may be null. Returns what could not
+  // be done (the revocation itself stands: the store is the source of truth).
+  std::vector<std::string> publish_revocation(const store::CertificateRecord& revoked,
+                                              const ocsp::CachedSources* sources = nullptr) const;
 };
 
 enum class OpenMode {

@@ -4,8 +4,6 @@
 #include "cli/commands.h"
 #include "crypto/bytes.h"
 #include "crypto/x509.h"
-#include "ocsp/ocsp_sources.h"
-#include "ocsp/root_presigner.h"
 #include "pki/certificate_issuer.h"
 
 #include <CLI/CLI.hpp>
@@ -13,7 +11,6 @@
 
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -137,20 +134,8 @@ int run_revoke(const CommandContext& ctx, const RevokeOptions& o) {
   e.details = nlohmann::json{{"reason", o.reason}}.dump();
   if (auto a = rt->store->append_audit_event(e); !a) return fail(a.error());
   // The revocation is in the store (the source of truth for OCSP) whatever happens next;
-  // the CRL follows at once so relying parties need not wait for the daily run.
-  if (rec->issuer == pki::kRoot) {
-    // The root's answers are signed offline: withdraw the pre-signed "good" at once, so
-    // /ocsp/root stops vouching for it until the next ceremony signs "revoked".
-    std::error_code ec;
-    const auto dir = ocsp::presigned_root_dir(rt->config.data_dir);
-    for (auto hash : {ocsp::CertIdHash::sha1, ocsp::CertIdHash::sha256})
-      std::filesystem::remove(ocsp::presigned_file(dir, rec->serial, hash), ec);
-    std::fprintf(stderr, "note: revoked a root-issued certificate: sign a new root CRL and OCSP responses with the "
-                         "offline key (`cartorio crl generate --ca root ...`, `cartorio ocsp presign-root ...`)\n");
-  } else if (auto crl = rt->publish_crl(rec->issuer); !crl) {
-    std::fprintf(stderr, "warning: revoked, but the %s CRL could not be republished: %s\n", rec->issuer.c_str(),
-                 crl.error().to_string().c_str());
-  }
+  // the CRL and the cached OCSP answers follow at once, so relying parties need not wait.
+  for (const auto& problem : rt->publish_revocation(*rec)) std::fprintf(stderr, "warning: %s\n", problem.c_str());
   if (o.json) std::printf("%s\n", to_json(*rec, false).dump(2).c_str());
   else std::printf("revoked %s (%s)\n", rec->serial.c_str(), o.reason.c_str());
   return kOk;

@@ -13,9 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-enum class Kind { text, integer };
-
-
 // Accessors keep the table declarative without member-pointer gymnastics.
 struct Key {
   const char* path;
@@ -23,11 +20,13 @@ struct Key {
   bool secret;
   std::string* (*text)(Config&);
   int* (*integer)(Config&);
+  bool* (*boolean)(Config&);
 };
 
 #define TEXT(p, member, desc, secret) \
-  Key{p, desc, secret, [](Config& c) -> std::string* { return &c.member; }, nullptr}
-#define INT(p, member, desc) Key{p, desc, false, nullptr, [](Config& c) -> int* { return &c.member; }}
+  Key{p, desc, secret, [](Config& c) -> std::string* { return &c.member; }, nullptr, nullptr}
+#define INT(p, member, desc) Key{p, desc, false, nullptr, [](Config& c) -> int* { return &c.member; }, nullptr}
+#define BOOL(p, member, desc) Key{p, desc, false, nullptr, nullptr, [](Config& c) -> bool* { return &c.member; }}
 
 const std::vector<Key>& keys() {
   static const std::vector<Key> k = {
@@ -50,12 +49,23 @@ const std::vector<Key>& keys() {
       TEXT("keys.pkcs11_token", keys.pkcs11_token, "PKCS#11 token label", false),
       TEXT("keys.pkcs11_pin_file", keys.pkcs11_pin_file, "file holding the user PIN", false),
       TEXT("keys.pkcs11_pin", keys.pkcs11_pin, "user PIN (secret)", true),
+      TEXT("cache.backend", cache.backend, "memory | redis", false),
+      TEXT("cache.redis_url", cache.redis_url, "redis://[[user]:password@]host[:port][/db] (secret)", true),
+      TEXT("cache.redis_key_prefix", cache.redis_key_prefix, "namespace of this installation's Redis keys", false),
+      INT("cache.memory_max_entries", cache.memory_max_entries, "bound of the in-process cache (and of the Redis fallback)"),
+      INT("ocsp.cache_ttl_seconds", ocsp.cache_ttl_seconds, "how long a signed OCSP response is reused"),
+      INT("ocsp.response_validity_minutes", ocsp.response_validity_minutes, "nextUpdate - thisUpdate of OCSP responses"),
+      BOOL("ocsp.presign", ocsp.presign, "pre-sign every live certificate's OCSP response so requests never sign"),
+      INT("ocsp.presign_interval_seconds", ocsp.presign_interval_seconds, "how often pre-signed responses are renewed"),
+      BOOL("jobs.in_server", jobs.in_server, "`serve` runs the periodic jobs itself (else run `cartorio worker`)"),
+      INT("jobs.crl_interval_hours", jobs.crl_interval_hours, "how often each online CA's CRL is re-signed"),
       TEXT("log.level", log.level, "debug | info | warn | error", false),
   };
   return k;
 }
 #undef TEXT
 #undef INT
+#undef BOOL
 
 void validate(const Config& c, std::vector<std::string>& problems) {
   if (c.store.backend != "sqlite" && c.store.backend != "postgres")
@@ -90,6 +100,22 @@ void validate(const Config& c, std::vector<std::string>& problems) {
   }
   if (c.pki.crl_validity_hours < 25 || c.pki.crl_validity_hours > 24 * 366)
     problems.push_back("pki.crl_validity_hours: must be between 25 (CRLs are regenerated every 24 h) and 8784");
+  if (c.cache.backend != "memory" && c.cache.backend != "redis")
+    problems.push_back("cache.backend: must be \"memory\" or \"redis\", got \"" + c.cache.backend + "\"");
+  if (c.cache.backend == "redis" && c.cache.redis_url.empty())
+    problems.push_back("cache.redis_url: required (or CARTORIO_CACHE_REDIS_URL) when cache.backend = \"redis\"");
+  if (c.cache.memory_max_entries < 1 || c.cache.memory_max_entries > 100'000'000)
+    problems.push_back("cache.memory_max_entries: must be between 1 and 100000000");
+  if (c.ocsp.cache_ttl_seconds < 1 || c.ocsp.cache_ttl_seconds > 24 * 3600)
+    problems.push_back("ocsp.cache_ttl_seconds: must be between 1 and 86400");
+  if (c.ocsp.response_validity_minutes < 1 || c.ocsp.response_validity_minutes > 7 * 24 * 60)
+    problems.push_back("ocsp.response_validity_minutes: must be between 1 and 10080 (7 days)");
+  if (c.ocsp.response_validity_minutes * 60 < c.ocsp.cache_ttl_seconds)
+    problems.push_back("ocsp.cache_ttl_seconds: must not exceed ocsp.response_validity_minutes");
+  if (c.ocsp.presign_interval_seconds < 1 || c.ocsp.presign_interval_seconds >= c.ocsp.cache_ttl_seconds)
+    problems.push_back("ocsp.presign_interval_seconds: must be at least 1 and below ocsp.cache_ttl_seconds");
+  if (c.jobs.crl_interval_hours < 1 || c.jobs.crl_interval_hours >= c.pki.crl_validity_hours)
+    problems.push_back("jobs.crl_interval_hours: must be at least 1 and below pki.crl_validity_hours");
   if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" && c.log.level != "error")
     problems.push_back("log.level: must be debug, info, warn or error");
 }
@@ -144,6 +170,9 @@ Result<Config> load_config(const std::string& data_dir, const EnvLookup& env) {
       if (k.text) {
         if (auto v = node.value<std::string>()) *k.text(c) = *v;
         else problems.push_back(std::string(k.path) + ": must be a string");
+      } else if (k.boolean) {
+        if (auto v = node.value<bool>(); v && node.is_boolean()) *k.boolean(c) = *v;
+        else problems.push_back(std::string(k.path) + ": must be true or false");
       } else if (node.is_integer() && *node.value<std::int64_t>() >= 0 &&
                  *node.value<std::int64_t>() <= std::numeric_limits<int>::max()) {
         *k.integer(c) = static_cast<int>(*node.value<std::int64_t>());
@@ -155,6 +184,10 @@ Result<Config> load_config(const std::string& data_dir, const EnvLookup& env) {
     if (auto v = env(ename)) {
       if (k.text) {
         *k.text(c) = *v;
+      } else if (k.boolean) {
+        if (*v == "true" || *v == "1") *k.boolean(c) = true;
+        else if (*v == "false" || *v == "0") *k.boolean(c) = false;
+        else problems.push_back(std::string(k.path) + " (" + ename + "): must be true or false");
       } else {
         try {
           std::size_t pos = 0;
@@ -216,6 +249,8 @@ std::string render_config_toml(const Config& c) {
     }
     if (k.text) {
       os << name << " = " << toml::value<std::string>(*k.text(copy)) << "\n";
+    } else if (k.boolean) {
+      os << name << " = " << (*k.boolean(copy) ? "true" : "false") << "\n";
     } else {
       os << name << " = " << *k.integer(copy) << "\n";
     }

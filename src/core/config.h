@@ -50,6 +50,25 @@ struct Config {
     std::string pkcs11_pin;            // secret; env only in practice
   } keys;
 
+  struct Cache {
+    std::string backend = "memory";  // "memory" | "redis"
+    std::string redis_url;           // redis://[[user]:password@]host[:port][/db]; secret
+    std::string redis_key_prefix = "cartorio:";
+    int memory_max_entries = 100'000;
+  } cache;
+
+  struct Ocsp {
+    int cache_ttl_seconds = 300;        // how long a signed response is reused
+    int response_validity_minutes = 60;  // nextUpdate - thisUpdate of live responses
+    bool presign = false;                // re-sign every live certificate's answer ahead of time
+    int presign_interval_seconds = 150;  // < cache_ttl_seconds, so entries never age out
+  } ocsp;
+
+  struct Jobs {
+    bool in_server = true;  // `serve` runs the periodic jobs (CRLs, OCSP pre-signing) itself
+    int crl_interval_hours = 24;
+  } jobs;
+
   struct Log {
     std::string level = "info";
   } log;

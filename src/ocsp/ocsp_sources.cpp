@@ -23,4 +23,23 @@ core::Result<SourceMap> make_default_sources(const pki::Hierarchy& hierarchy, st
   return out;
 }
 
+core::Result<CachedSources> make_cached_sources(const pki::Hierarchy& hierarchy,
+                                                store::CertificateRepository& certificates, keys::KeyStore& keys,
+                                                const core::Clock& clock, const std::string& root_presigned_dir,
+                                                ResponderOptions options, cache::Cache& cache,
+                                                CachedSourceOptions cache_options) {
+  CachedSources out;
+  CARTORIO_TRY(out.sources, make_default_sources(hierarchy, certificates, keys, clock, root_presigned_dir, options));
+  for (const std::string ca : {pki::kTlsCa, pki::kDocumentCa}) {
+    CARTORIO_TRY(const pki::SigningIdentity* ca_id, hierarchy.get(ca));
+    crypto::X509Ptr ca_cert(X509_dup(ca_id->cert.get()));
+    if (!ca_cert) return {core::Errc::internal, "copying the " + ca + " certificate failed"};
+    auto cached = std::make_shared<CachedSource>(ca, std::move(ca_cert), out.sources.at(ca), cache, clock,
+                                                 cache_options);
+    out.sources[ca] = cached;
+    out.cached[ca] = std::move(cached);
+  }
+  return out;
+}
+
 }  // namespace cartorio::ocsp

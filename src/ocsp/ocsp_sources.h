@@ -1,11 +1,14 @@
-// The default stack of sources, one per CA: live-signed for "tls" and "document",
-// pre-signed files for "root". A cache layer (cache/) wraps these entries when it lands:
-// the map is the seam where the composition root stacks layers.
+// The default stacks of sources, one per CA: live-signed for "tls" and "document" (behind
+// a CachedSource when a cache is given), pre-signed files for "root" (read from disk,
+// nothing to sign: never cached). The map is the seam where the composition root stacks
+// layers.
 #pragma once
 
 #include "core/clock.h"
+#include "cache/cache.h"
 #include "core/error.h"
 #include "keys/key_store.h"
+#include "ocsp/cached_source.h"
 #include "ocsp/ocsp_responder.h"
 #include "ocsp/response_source.h"
 #include "pki/hierarchy.h"
@@ -26,5 +29,17 @@ std::string presigned_root_dir(const std::string& data_dir);
 core::Result<SourceMap> make_default_sources(const pki::Hierarchy& hierarchy, store::CertificateRepository& certificates,
                                              keys::KeyStore& keys, const core::Clock& clock,
                                              const std::string& root_presigned_dir, ResponderOptions options = {});
+
+struct CachedSources {
+  SourceMap sources;                                            // what the routes serve
+  std::map<std::string, std::shared_ptr<CachedSource>> cached;  // "tls", "document": refresh(), stats()
+};
+
+// The default stack with the online CAs' live responders behind `cache`.
+core::Result<CachedSources> make_cached_sources(const pki::Hierarchy& hierarchy,
+                                                store::CertificateRepository& certificates, keys::KeyStore& keys,
+                                                const core::Clock& clock, const std::string& root_presigned_dir,
+                                                ResponderOptions options, cache::Cache& cache,
+                                                CachedSourceOptions cache_options);
 
 }  // namespace cartorio::ocsp

@@ -1,7 +1,8 @@
 // The OCSP responder end to end: `cartorio init`, `cartorio serve`, certificates issued and
 // revoked through the CLI, and every answer judged by the real client, `openssl ocsp`
 // (and curl for the GET form, garbage requests and the RFC 5019 caching headers).
-// Embedded defaults: SQLite + software keys.
+// Run twice by CTest: on the embedded defaults (SQLite, software keys, in-process cache),
+// and with the fixture's Redis as the OCSP cache (CARTORIO_TEST_REDIS_ENDPOINT_FILE set).
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -9,7 +10,10 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <regex>
+#include <tuple>
+#include <unistd.h>
 
 namespace {
 
@@ -30,7 +34,7 @@ class CliOcsp : public ::testing::Test {
     s_dir = std::make_unique<TempDir>();
     const fs::path d = s_dir->path();
     s_env = "CARTORIO_DATA_DIR=" + shell_quote((d / "data").string()) +
-            " CARTORIO_ROOT_PASSPHRASE='ocsp test passphrase 2026' ";
+            " CARTORIO_ROOT_PASSPHRASE='ocsp test passphrase 2026' " + redis_env();
     auto r = run(s_env + CARTORIO_BIN " init --json");
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     auto j = nlohmann::json::parse(r.out);
@@ -43,20 +47,25 @@ class CliOcsp : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     write_file(d / "document-ca.pem", r.out.substr(0, r.out.find("-----END CERTIFICATE-----") + 26));
 
-    const auto log = d / "serve.log";
-    r = run(s_env + CARTORIO_BIN " serve --listen-http 127.0.0.1:0 --threads 2 >" + log.string() + " 2>&1 & echo $!");
-    ASSERT_EQ(r.exit_code, 0);
-    s_pid = r.out.substr(0, r.out.find('\n'));
-    std::string port;
-    for (int i = 0; i < 200 && port.empty(); ++i) {
+    auto server = start_server(s_env, d / "serve.log");
+    ASSERT_TRUE(server) << read_file(d / "serve.log");
+    std::tie(s_pid, s_base) = *server;
+  }
+
+  // Starts `cartorio serve` on a free port; (pid, base URL), or nullopt when it did not start.
+  static std::optional<std::pair<std::string, std::string>> start_server(const std::string& env, const fs::path& log) {
+    auto r = run(env + CARTORIO_BIN " serve --listen-http 127.0.0.1:0 --threads 2 >" + log.string() + " 2>&1 & echo $!");
+    if (r.exit_code != 0) return std::nullopt;
+    const std::string pid = r.out.substr(0, r.out.find('\n'));
+    for (int i = 0; i < 200; ++i) {
       std::smatch m;
       const std::string text = read_file(log);
       static const std::regex kStarted(R"re("msg":"server.started".*"port":([0-9]+))re");
-      if (std::regex_search(text, m, kStarted)) port = m[1];
-      else run("sleep 0.05");
+      if (std::regex_search(text, m, kStarted)) return std::make_pair(pid, "http://127.0.0.1:" + std::string(m[1]));
+      run("sleep 0.05");
     }
-    ASSERT_FALSE(port.empty()) << read_file(log);
-    s_base = "http://127.0.0.1:" + port;
+    run("kill -9 " + pid + " 2>/dev/null || true");
+    return std::nullopt;
   }
 
   static void TearDownTestSuite() {
@@ -64,6 +73,20 @@ class CliOcsp : public ::testing::Test {
     if (!s_pid.empty()) run("kill -9 " + s_pid + " 2>/dev/null || true");
     s_dir.reset();
   }
+
+  // With the Redis fixture: the cache settings that point `serve` and `cert revoke` at it.
+  static std::string redis_env() {
+    const auto endpoint = cartorio::testing::read_env_file("CARTORIO_TEST_REDIS_ENDPOINT_FILE");
+    if (!endpoint) return "";
+    const char* file = std::getenv("CARTORIO_TEST_REDIS_ENDPOINT_FILE");
+    std::string password = read_file(fs::path(file).parent_path() / "password");
+    while (!password.empty() && (password.back() == '\n' || password.back() == ' ')) password.pop_back();
+    const std::string prefix = "cli-ocsp-" + std::to_string(::getpid()) + ":";
+    return "CARTORIO_CACHE_BACKEND=redis CARTORIO_CACHE_REDIS_URL=" +
+           shell_quote("redis://:" + password + "@" + *endpoint + "/0") + " CARTORIO_CACHE_REDIS_KEY_PREFIX=" +
+           shell_quote(prefix) + " ";
+  }
+  static bool with_redis() { return std::getenv("CARTORIO_TEST_REDIS_ENDPOINT_FILE") != nullptr; }
 
   CommandResult cartorio(const std::string& args) { return run(s_env + CARTORIO_BIN " " + args); }
   fs::path tmp(const std::string& name) const { return m_dir.path() / name; }
@@ -118,6 +141,64 @@ TEST_F(CliOcsp, GoodThenRevokedAtOnceWithReason) {
   expect_contains(r.out, cert.string() + ": revoked");
   expect_contains(r.out, "Reason: keyCompromise");
   expect_contains(r.err + r.out, "Response verify OK");
+}
+
+// Without a nonce the answer is cacheable: the second one is the same bytes (the cache, not
+// a new signature: a second later, a new one would have another producedAt), and a
+// revocation still shows at the very next query.
+TEST_F(CliOcsp, CachedAnswerIsReplacedAtOnceOnRevocation) {
+  const auto cert = issue_tls_server("cached");
+  const std::string tls = shared("tls-ca.pem").string();
+  const auto resp1 = tmp("r1.der"), resp2 = tmp("r2.der");
+  auto r = query("tls", tls, "-cert " + cert.string(), "-no_nonce -respout " + resp1.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_contains(r.out, cert.string() + ": good");
+  run("sleep 1.2");
+  r = query("tls", tls, "-cert " + cert.string(), "-no_nonce -respout " + resp2.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_contains(r.out, cert.string() + ": good");
+  EXPECT_EQ(read_file(resp1), read_file(resp2)) << "the second answer did not come from the cache";
+
+  ASSERT_EQ(cartorio("cert revoke " + serial_of(cert) + " --reason superseded").exit_code, 0);
+  r = query("tls", tls, "-cert " + cert.string(), "-no_nonce");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_contains(r.out, cert.string() + ": revoked");
+  expect_contains(r.out, "Reason: superseded");
+  expect_contains(r.err + r.out, "Response verify OK");
+}
+
+TEST_F(CliOcsp, ReadyzNamesTheCacheState) {
+  auto r = run("curl -s " + s_base + "/readyz");
+  ASSERT_EQ(r.exit_code, 0);
+  expect_contains(r.out, R"("cache":"ok")");
+  expect_contains(r.out, R"("status":"ready")");
+}
+
+// A second server of the same installation whose Redis is down (nothing listens on the
+// port): OCSP answers keep coming, /readyz says degraded (and still 200).
+TEST_F(CliOcsp, RedisDownStillAnswersAndReadyzSaysDegraded) {
+  auto port = run("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); "
+                  "print(s.getsockname()[1])'");
+  ASSERT_EQ(port.exit_code, 0);
+  port.out.pop_back();
+  const std::string env = s_env + "CARTORIO_CACHE_BACKEND=redis CARTORIO_CACHE_REDIS_URL=redis://127.0.0.1:" +
+                          port.out + " ";
+  auto server = start_server(env, tmp("degraded.log"));
+  ASSERT_TRUE(server) << read_file(tmp("degraded.log"));
+  const auto [pid, base] = *server;
+  const auto cert = issue_tls_server("degraded");
+  for (int i = 0; i < 2; ++i) {
+    auto r = run("openssl ocsp -issuer " + shared("tls-ca.pem").string() + " -cert " + cert.string() + " -url " +
+                 base + "/ocsp/tls -CAfile " + s_root + " -no_nonce");
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    expect_contains(r.out, cert.string() + ": good");
+  }
+  auto r = run("curl -s -w ' %{http_code}' " + base + "/readyz");
+  expect_contains(r.out, R"("cache":"degraded")");
+  expect_contains(r.out, R"("status":"degraded")");
+  expect_contains(r.out, " 200");
+  expect_contains(read_file(tmp("degraded.log")), "readyz.cache_degraded");
+  run("kill -TERM " + pid + " && sleep 0.5; kill -9 " + pid + " 2>/dev/null || true");
 }
 
 TEST_F(CliOcsp, UnknownSerialAndOtherCasCertificates) {

@@ -1,0 +1,180 @@
+#include "ocsp/cached_source.h"
+
+#include "core/log.h"
+#include "crypto/x509.h"
+#include "ocsp/detail/ocsp_common.h"
+
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+
+namespace cartorio::ocsp {
+
+using core::Errc;
+
+namespace {
+
+// RFC 5280 allows 20-octet serials: 40 hex digits. Longer ones are not ours; leave them to
+// the inner source (which answers unknown) instead of spending cache keys on them.
+constexpr std::size_t kMaxSerialHex = 40;
+constexpr char kFormat = '1';  // first byte of a cached value: the layout below
+
+// Cached value: kFormat, thisUpdate and nextUpdate (8 bytes each, big-endian unix seconds),
+// then the DER response.
+std::string encode(const OcspResult& r) {
+  std::string out(1, kFormat);
+  for (const auto t : {*r.this_update, *r.next_update}) {
+    const auto v = static_cast<std::uint64_t>(core::to_unix(t));
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+  out.append(reinterpret_cast<const char*>(r.der.data()), r.der.size());
+  return out;
+}
+
+std::optional<OcspResult> decode(const std::string& value) {
+  if (value.size() <= 17 || value[0] != kFormat) return std::nullopt;
+  auto read_time = [&](std::size_t at) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(value[at + i]);
+    return core::from_unix(static_cast<std::int64_t>(v));
+  };
+  OcspResult r;
+  r.status = ResponseStatus::successful;
+  r.this_update = read_time(1);
+  r.next_update = read_time(9);
+  r.cacheable = true;
+  r.der.assign(value.begin() + 17, value.end());
+  return r;
+}
+
+crypto::Bytes id_der(const OCSP_CERTID* id) {
+  unsigned char* buf = nullptr;
+  const int len = i2d_OCSP_CERTID(const_cast<OCSP_CERTID*>(id), &buf);
+  if (len <= 0) return {};
+  crypto::Bytes out(buf, buf + len);
+  OPENSSL_free(buf);
+  return out;
+}
+
+const char* digest_name(const EVP_MD* md) {
+  switch (EVP_MD_get_type(md)) {
+    case NID_sha1: return "sha1";
+    case NID_sha256: return "sha256";
+    default: return nullptr;
+  }
+}
+
+crypto::OcspCertId canonical_id(const EVP_MD* md, const X509* ca, const ASN1_INTEGER* serial) {
+  return crypto::OcspCertId(OCSP_cert_id_new(md, X509_get_subject_name(ca), X509_get0_pubkey_bitstr(ca), serial));
+}
+
+}  // namespace
+
+CachedSource::CachedSource(std::string ca, crypto::X509Ptr ca_cert, std::shared_ptr<ResponseSource> inner,
+                           cache::Cache& cache, const core::Clock& clock, CachedSourceOptions options)
+    : m_ca(std::move(ca)),
+      m_ca_cert(std::move(ca_cert)),
+      m_inner(std::move(inner)),
+      m_cache(cache),
+      m_clock(clock),
+      m_options(options) {}
+
+std::string CachedSource::key(std::string_view digest, const std::string& serial) const {
+  std::string k = "ocsp:" + m_ca + ":" + std::string(digest) + ":" + serial;
+  if (m_options.epoch) k += ":e" + std::to_string(m_options.epoch->load());
+  return k;
+}
+
+std::optional<std::string> CachedSource::key_for(const ::ocsp_cert_id_st* id) const {
+  ASN1_OBJECT* md_oid = nullptr;
+  ASN1_INTEGER* serial = nullptr;
+  if (OCSP_id_get0_info(nullptr, &md_oid, nullptr, &serial, const_cast<OCSP_CERTID*>(id)) != 1 || !md_oid ||
+      !serial)
+    return std::nullopt;
+  const EVP_MD* md = EVP_get_digestbyobj(md_oid);
+  const char* digest = md ? digest_name(md) : nullptr;
+  if (!digest) return std::nullopt;
+  const std::string serial_hex = crypto::serial_hex(serial);
+  if (serial_hex.empty() || serial_hex.size() > kMaxSerialHex) return std::nullopt;
+  // Byte-for-byte the CertID this CA's certificate yields: right issuer, and the cached
+  // response (which echoes the CertID it was made for) is exactly what this request needs.
+  auto ours = canonical_id(md, m_ca_cert.get(), serial);
+  if (!ours) return std::nullopt;
+  const auto want = id_der(ours.get());
+  if (want.empty() || want != id_der(id)) return std::nullopt;
+  return key(digest, serial_hex);
+}
+
+OcspResult CachedSource::respond(crypto::ByteView request_der) {
+  std::optional<std::string> k;
+  if (auto req = detail::parse_request(request_der);
+      req && OCSP_REQUEST_get_ext_by_NID(req.get(), NID_id_pkix_OCSP_Nonce, -1) < 0) {
+    const auto ids = detail::cert_ids(req.get());
+    if (ids.size() == 1) k = key_for(ids[0]);
+  }
+  if (!k) {
+    m_bypassed.fetch_add(1, std::memory_order_relaxed);
+    return m_inner->respond(request_der);
+  }
+  const auto now = m_clock.now();
+  auto cached = m_cache.get(*k);
+  if (!cached) {
+    m_errors.fetch_add(1, std::memory_order_relaxed);
+    core::log::warn("ocsp.cache_failed", {{"ca", m_ca}, {"error", cached.error().to_string()}});
+  } else if (*cached) {
+    if (auto hit = decode(**cached); hit && *hit->next_update > now) {
+      m_hits.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*hit);
+    }
+  }
+  m_misses.fetch_add(1, std::memory_order_relaxed);
+  OcspResult fresh = m_inner->respond(request_der);
+  store(*k, fresh);
+  return fresh;
+}
+
+void CachedSource::store(const std::string& k, const OcspResult& result) {
+  if (result.status != ResponseStatus::successful || !result.cacheable || !result.this_update ||
+      !result.next_update)
+    return;
+  const auto left = std::chrono::duration_cast<cache::Ttl>(*result.next_update - m_clock.now());
+  const auto ttl = std::min<cache::Ttl>(m_options.ttl, left);
+  if (ttl < std::chrono::seconds(1)) return;  // about to expire: not worth keeping
+  if (auto r = m_cache.set(k, encode(result), ttl); !r) {
+    m_errors.fetch_add(1, std::memory_order_relaxed);
+    core::log::warn("ocsp.cache_failed", {{"ca", m_ca}, {"error", r.error().to_string()}});
+  }
+}
+
+core::Result<void> CachedSource::refresh(const std::string& serial_text) {
+  CARTORIO_TRY(auto serial_int, crypto::serial_from_hex(serial_text));
+  const std::string serial = crypto::serial_hex(serial_int.get());
+  for (const EVP_MD* md : {EVP_sha1(), EVP_sha256()}) {
+    crypto::OcspRequest req(OCSP_REQUEST_new());
+    auto id = canonical_id(md, m_ca_cert.get(), serial_int.get());
+    if (!req || !id || !OCSP_request_add0_id(req.get(), id.get()))
+      return {Errc::internal, "building an OCSP request failed"};
+    id.release();  // owned by the request now
+    unsigned char* buf = nullptr;
+    const int len = i2d_OCSP_REQUEST(req.get(), &buf);
+    if (len <= 0) return {Errc::internal, "encoding an OCSP request failed"};
+    crypto::Bytes der(buf, buf + len);
+    OPENSSL_free(buf);
+
+    const std::string k = key(digest_name(md), serial);
+    const OcspResult fresh = m_inner->respond(der);
+    if (fresh.status == ResponseStatus::successful && fresh.cacheable) {
+      const auto left = std::chrono::duration_cast<cache::Ttl>(*fresh.next_update - m_clock.now());
+      CARTORIO_TRY_VOID(m_cache.set(k, encode(fresh), std::min<cache::Ttl>(m_options.ttl, left)));
+    } else {
+      CARTORIO_TRY(bool erased, m_cache.erase(k));
+      (void)erased;
+    }
+  }
+  return core::ok();
+}
+
+CacheStats CachedSource::stats() const {
+  return {m_hits.load(), m_misses.load(), m_bypassed.load(), m_errors.load()};
+}
+
+}  // namespace cartorio::ocsp

@@ -1,0 +1,93 @@
+// JobRunner: when jobs run, by an injected clock (no sleeping), and how failures retry.
+#include "app/jobs.h"
+
+#include <gtest/gtest.h>
+
+namespace cartorio::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+class JobRunnerTest : public ::testing::Test {
+ protected:
+  core::ManualClock m_clock{core::from_unix(1'800'000'000)};
+};
+
+TEST_F(JobRunnerTest, RunsAtOnceThenEveryInterval) {
+  JobRunner runner(m_clock);
+  int runs = 0;
+  runner.add({.name = "crl.tls", .interval = 24h, .run = [&]() -> core::Result<void> {
+                ++runs;
+                return core::ok();
+              }});
+  EXPECT_EQ(runner.run_due(), std::vector<std::string>{"crl.tls"});
+  EXPECT_TRUE(runner.run_due().empty());
+  m_clock.advance(24h - 1s);
+  EXPECT_TRUE(runner.run_due().empty());
+  m_clock.advance(1s);
+  EXPECT_EQ(runner.run_due().size(), 1u);
+  EXPECT_EQ(runs, 2);
+}
+
+TEST_F(JobRunnerTest, FirstDueDelaysTheFirstRun) {
+  JobRunner runner(m_clock);
+  runner.add({.name = "j", .interval = 1h, .run = [] { return core::ok(); }, .first_due = m_clock.now() + 10min});
+  EXPECT_TRUE(runner.run_due().empty());
+  m_clock.advance(10min);
+  EXPECT_EQ(runner.run_due().size(), 1u);
+}
+
+TEST_F(JobRunnerTest, AFailedJobRetriesSoonerThanItsInterval) {
+  JobRunner runner(m_clock, 60s);
+  bool fail = true;
+  int runs = 0;
+  runner.add({.name = "crl.document", .interval = 24h, .run = [&]() -> core::Result<void> {
+                ++runs;
+                if (fail) return core::Error{core::Errc::store_unavailable, "database down"};
+                return core::ok();
+              }});
+  runner.run_due();
+  m_clock.advance(59s);
+  EXPECT_TRUE(runner.run_due().empty());
+  m_clock.advance(1s);
+  fail = false;
+  EXPECT_EQ(runner.run_due().size(), 1u);
+  m_clock.advance(1h);
+  EXPECT_TRUE(runner.run_due().empty()) << "after a success the full interval applies";
+  EXPECT_EQ(runs, 2);
+}
+
+TEST_F(JobRunnerTest, DueEarlyRunsAJobBeforeItsTime) {
+  JobRunner runner(m_clock);
+  bool moved = false;
+  int runs = 0;
+  runner.add({.name = "ocsp.presign.tls",
+              .interval = 150s,
+              .run = [&]() -> core::Result<void> {
+                ++runs;
+                moved = false;
+                return core::ok();
+              },
+              .due_early = [&] { return moved; }});
+  runner.run_due();
+  EXPECT_TRUE(runner.run_due().empty());
+  moved = true;
+  EXPECT_EQ(runner.run_due().size(), 1u);
+  EXPECT_EQ(runs, 2);
+}
+
+TEST_F(JobRunnerTest, ThreadRunsJobsAndStopsPromptly) {
+  JobRunner runner(m_clock);
+  std::atomic<int> runs{0};
+  runner.add({.name = "j", .interval = 1s, .run = [&]() -> core::Result<void> {
+                ++runs;
+                return core::ok();
+              }});
+  runner.start(5ms);
+  for (int i = 0; i < 400 && runs.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  runner.stop();
+  EXPECT_EQ(runs.load(), 1) << "the manual clock did not move: one run";
+}
+
+}  // namespace
+}  // namespace cartorio::app
