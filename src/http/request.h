@@ -5,6 +5,7 @@
 // Plain value type, not synchronised.
 #pragma once
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "http/headers.h"
 
@@ -22,6 +23,23 @@ enum class Method { get, head, post, put, patch, delete_, options, other };
 std::string_view method_name(Method m);
 // Exact (case-sensitive, RFC 9110 9.1) match of a method token; Method::other otherwise.
 Method parse_method(std::string_view token);
+
+// A client certificate the server verified during the TLS handshake (mTLS), as text: the
+// identity a handler authorises on. No OpenSSL types, so handlers stay plain C++.
+struct ClientCertificate {
+  std::string subject_cn;          // the last (most specific) commonName; "" when none
+  std::string subject_dn;          // RFC 2253, "CN=svc,O=Cartorio Digital,C=BR"
+  std::string issuer_dn;           // RFC 2253
+  std::string serial;              // lowercase hex, no leading zeros
+  std::string sha256_fingerprint;  // lowercase hex of SHA-256 over the DER certificate
+  core::TimePoint not_before;
+  core::TimePoint not_after;
+  // subjectAltName entries by kind, in certificate order (service identities live here).
+  std::vector<std::string> san_dns;
+  std::vector<std::string> san_uris;
+  std::vector<std::string> san_ips;     // "10.0.0.1", "::1"
+  std::vector<std::string> san_emails;
+};
 
 class Request {
  public:
@@ -60,6 +78,11 @@ class Request {
   const std::string& remote_address() const { return m_remote_address; }
   void set_remote_address(std::string a) { m_remote_address = std::move(a); }
 
+  // The client certificate verified on this connection's TLS handshake; nullopt on plain
+  // HTTP, or over TLS when the client sent none (client_auth optional).
+  const std::optional<ClientCertificate>& client_certificate() const { return m_client_certificate; }
+  void set_client_certificate(std::optional<ClientCertificate> c) { m_client_certificate = std::move(c); }
+
   // The id echoed in X-Request-Id and written in every log line about this request.
   const std::string& request_id() const { return m_request_id; }
   void set_request_id(std::string id) { m_request_id = std::move(id); }
@@ -80,6 +103,7 @@ class Request {
   Headers m_headers;
   std::string m_body;
   std::string m_remote_address;
+  std::optional<ClientCertificate> m_client_certificate;
   std::string m_request_id;
   std::vector<Param> m_params;
 };

@@ -1,7 +1,9 @@
 #include "http/server.h"
 
 #include "core/log.h"
+#include "crypto/x509.h"
 #include "http/detail/request_id.h"
+#include "http/detail/tls_context.h"
 
 // The only translation unit that includes Beast/Asio (compile time: see DESIGN.md).
 // Fine-grained headers rather than <boost/beast.hpp>: about a third less to parse.
@@ -10,6 +12,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,6 +21,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -30,6 +34,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -43,6 +48,9 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 using SteadyClock = std::chrono::steady_clock;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsContextPtr = std::shared_ptr<net::ssl::context>;
 
 constexpr std::size_t kReadChunk = 4096;
 // After a response that closes the connection we half-close and read (discarding) for a
@@ -50,6 +58,9 @@ constexpr std::size_t kReadChunk = 4096;
 // response before the client reads it (RFC 9112 9.6, "lingering close").
 constexpr std::chrono::milliseconds kLingerTime{2000};
 constexpr std::size_t kLingerMaxBytes = 1024 * 1024;
+// Two years, every subdomain (what hstspreload.org asks for); only ever sent over TLS,
+// since over plain HTTP a network attacker could forge or strip it anyway (RFC 6797 7.2).
+constexpr std::string_view kHsts = "max-age=63072000; includeSubDomains";
 
 core::Result<tcp::endpoint> parse_listen(std::string_view listen) {
   auto bad = [&](const std::string& why) {
@@ -101,7 +112,8 @@ bool is_field_value(std::string_view s) {
 bool is_server_owned(std::string_view name) {
   static constexpr std::string_view kOwned[] = {"connection", "keep-alive",       "transfer-encoding", "content-length",
                                                 "te",         "trailer",          "upgrade",           "proxy-connection",
-                                                "date",       "server",           "x-request-id"};
+                                                "date",       "server",           "x-request-id",
+                                                "strict-transport-security"};
   return std::any_of(std::begin(kOwned), std::end(kOwned), [&](std::string_view o) { return iequals(o, name); });
 }
 
@@ -131,25 +143,39 @@ struct ServerCore {
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
+  virtual void start() = 0;
   // Thread-safe: runs on the session's strand. Idle connections close at once, a request
   // in progress is answered with Connection: close.
   virtual void request_stop() = 0;
 };
 
-// One connection. Templated on the stream so the TLS listener can reuse it with
-// beast::ssl_stream<beast::tcp_stream>: reads and writes go through m_stream, timeouts
-// and closing through its lowest layer; only the handshake and shutdown differ.
+// One connection, on PlainStream or TlsStream: reads and writes go through m_stream,
+// timeouts and closing through its lowest layer (the tcp_stream); TLS adds the handshake,
+// the client certificate, HSTS and close_notify.
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(Stream stream, ServerCore& core, std::uint64_t id, std::string remote)
-      : m_stream(std::move(stream)), m_core(core), m_id(id), m_remote(std::move(remote)) {}
+  // `tls` is the context current when the connection was accepted (null for plain): the
+  // session keeps it, so replacing the server's identity never touches live connections.
+  Session(tcp::socket socket, TlsContextPtr tls, ServerCore& core, std::uint64_t id, std::string remote)
+      : m_tls(std::move(tls)),
+        m_stream(make_stream(std::move(socket), m_tls.get())),
+        m_core(core),
+        m_id(id),
+        m_remote(std::move(remote)) {}
   ~Session() override { m_core.unregister(m_id); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void start() {
-    net::dispatch(m_stream.get_executor(), [self = this->shared_from_this()] { self->wait_for_request(); });
+  void start() override {
+    net::dispatch(m_stream.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls)
+        self->handshake();
+      else
+        self->wait_for_request();
+    });
   }
 
   void request_stop() override {
@@ -157,7 +183,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
  private:
-  enum class Phase { idle, reading, handling, writing, closing };
+  enum class Phase { handshaking, idle, reading, handling, writing, closing };
+
+  static Stream make_stream(tcp::socket socket, net::ssl::context* tls) {
+    if constexpr (kTls)
+      return Stream(beast::tcp_stream(std::move(socket)), *tls);
+    else
+      return Stream(std::move(socket));
+  }
 
   auto& lowest() { return beast::get_lowest_layer(m_stream); }
   const ServerOptions& options() const { return m_core.options; }
@@ -172,7 +205,36 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     m_stopping = true;
     // A pending read on an idle (or lingering) connection will never bring a request we
     // would answer: abort it. Requests being read or handled run to completion.
-    if (m_phase == Phase::idle || m_phase == Phase::closing) lowest().cancel();
+    if (m_phase == Phase::handshaking || m_phase == Phase::idle || m_phase == Phase::closing) lowest().cancel();
+  }
+
+  void handshake() {
+    m_phase = Phase::handshaking;
+    // Bounded: a client that connects and stalls (or speaks plain HTTP and waits) goes.
+    lowest().expires_after(options().tls->handshake_timeout);
+    m_stream.async_handshake(net::ssl::stream_base::server, bind(&Session::on_handshake));
+  }
+
+  void on_handshake(error_code ec) {
+    if (ec) {
+      log_handshake_failure(ec);
+      return close_now();
+    }
+    // Read once: every request on this connection carries the same verified identity.
+    m_client_certificate = detail::verified_client_certificate(m_stream.native_handle());
+    wait_for_request();
+  }
+
+  // Scanners, plain-HTTP clients and refused client certificates end here: worth a line,
+  // not a warning. Only OpenSSL's reason and the verify result, never key material.
+  void log_handshake_failure(error_code ec) {
+    if (m_stopping) return;
+    std::string reason = ec == beast::error::timeout ? std::string("handshake timeout") : ec.message();
+    std::string verify = detail::client_verify_failure(m_stream.native_handle());
+    if (verify.empty())
+      core::log::info("http.tls_handshake_failed", {{"remote", m_remote}, {"error", reason}});
+    else
+      core::log::info("http.tls_handshake_failed", {{"remote", m_remote}, {"error", reason}, {"client_certificate", verify}});
   }
 
   void wait_for_request() {
@@ -298,6 +360,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     for (const auto& field : msg) request.headers().add(std::string(field.name_string()), std::string(field.value()));
     request.set_body(std::move(msg.body()));
     request.set_remote_address(m_remote);
+    request.set_client_certificate(m_client_certificate);
     request.set_request_id(m_request_id);
 
     Response response;
@@ -336,6 +399,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     res.set(bhttp::field::server, "cartorio");
     res.set(bhttp::field::date, http_date(static_cast<long long>(std::time(nullptr))));
     res.set("X-Request-Id", m_request_id);
+    if constexpr (kTls) res.set(bhttp::field::strict_transport_security, kHsts);
     auto set_default = [&](std::string_view name, std::string_view value) {
       if (res.find(name) == res.end()) res.set(name, value);
     };
@@ -379,18 +443,33 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void linger_close() {
     m_phase = Phase::closing;
+    lowest().expires_after(std::min<std::chrono::milliseconds>(kLingerTime, options().idle_timeout));
+    if constexpr (kTls)
+      m_stream.async_shutdown(bind(&Session::on_tls_shutdown));  // close_notify, then wait for the client's
+    else
+      drain_after_fin();
+  }
+
+  // The client's close_notify, EOF or the timer end it. A client still sending is an error
+  // to OpenSSL ("application data after close notify"): linger on the raw socket instead,
+  // as for plain HTTP, so its bytes do not turn our close into a reset.
+  void on_tls_shutdown(error_code ec) {
+    if (!ec || ec == net::error::eof || ec == beast::error::timeout || ec == net::error::operation_aborted)
+      return close_now();
+    drain_after_fin();
+  }
+
+  void drain_after_fin() {
     error_code ec;
-    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);  // TLS: close_notify first
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return close_now();
     m_buffer.clear();
     m_lingered = 0;
-    lowest().expires_after(std::min<std::chrono::milliseconds>(kLingerTime, options().idle_timeout));
     drain();
   }
 
-  void drain() {
-    m_stream.async_read_some(m_buffer.prepare(kReadChunk), bind(&Session::on_drained));
-  }
+  // Below TLS, if any: what is left is discarded unread.
+  void drain() { lowest().async_read_some(m_buffer.prepare(kReadChunk), bind(&Session::on_drained)); }
 
   void on_drained(error_code ec, std::size_t n) {
     m_lingered += n;
@@ -406,10 +485,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     lowest().close();
   }
 
+  const TlsContextPtr m_tls;  // before m_stream: the stream's SSL refers to it
   Stream m_stream;
   ServerCore& m_core;
   const std::uint64_t m_id;
   const std::string m_remote;
+  std::optional<ClientCertificate> m_client_certificate;
   beast::flat_buffer m_buffer;
   std::optional<bhttp::request_parser<bhttp::string_body>> m_parser;
   std::optional<bhttp::response<bhttp::string_body>> m_response;
@@ -450,10 +531,52 @@ struct Server::Impl {
   std::condition_variable state_changed;
   State state = State::created;
 
+  std::mutex tls_mutex;  // guards tls_context
+  TlsContextPtr tls_context;  // what new connections get; each session keeps its own copy
+
+  core::Result<TlsContextPtr> make_tls_context(const TlsIdentity& identity) const {
+    CARTORIO_TRY(auto native, detail::make_server_context(*options.tls, identity));
+    return std::make_shared<net::ssl::context>(native.release());  // takes ownership
+  }
+
+  TlsContextPtr current_tls_context() {
+    std::lock_guard lock(tls_mutex);
+    return tls_context;
+  }
+
+  core::Result<void> set_tls_identity(TlsIdentity identity) {
+    if (!options.tls) return core::Error{core::Errc::invalid_argument, "this server was configured without TLS"};
+    CARTORIO_TRY(auto context, make_tls_context(identity));
+    {
+      std::lock_guard lock(tls_mutex);
+      tls_context.swap(context);
+    }
+    // `context` now holds the previous one: released here, or by its last session.
+    core::log::info("http.tls_identity_replaced", {{"serial", crypto::serial_hex(identity.certificate.get())},
+                                                   {"port", static_cast<int>(port.load())}});
+    return core::ok();
+  }
+
+  // The configured identity, unless set_tls_identity() already installed a newer one.
+  // Runs before any thread does.
+  core::Result<void> prepare_tls() {
+    if (!options.tls) return core::ok();
+    if (!current_tls_context()) {
+      CARTORIO_TRY(auto context, make_tls_context(options.tls->identity));
+      std::lock_guard lock(tls_mutex);
+      if (!tls_context) tls_context = std::move(context);
+    }
+    // The context holds its own references; dropping ours lets a replaced key be freed
+    // with the last connection that used it instead of living as long as the server.
+    options.tls->identity = TlsIdentity{};
+    return core::ok();
+  }
+
   core::Result<void> start() {
     std::lock_guard lock(lifecycle_mutex);
     if (state != State::created) return core::Error{core::Errc::invalid_argument, "server already started"};
     CARTORIO_TRY(tcp::endpoint endpoint, parse_listen(options.listen));
+    CARTORIO_TRY_VOID(prepare_tls());
     error_code ec;
     auto fail = [&](std::string_view what) {
       error_code ignored;
@@ -479,7 +602,8 @@ struct Server::Impl {
     state = State::running;
     core::log::info("http.listening", {{"address", endpoint.address().to_string()},
                                        {"port", static_cast<int>(port.load())},
-                                       {"threads", static_cast<int>(n)}});
+                                       {"threads", static_cast<int>(n)},
+                                       {"tls", options.tls.has_value()}});
     return core::ok();
   }
 
@@ -514,7 +638,9 @@ struct Server::Impl {
     }
     error_code remote_ec;
     auto remote = socket.remote_endpoint(remote_ec);
-    std::shared_ptr<Session<beast::tcp_stream>> session;
+    std::string remote_address = remote_ec ? "" : remote.address().to_string();
+    TlsContextPtr tls = current_tls_context();
+    std::shared_ptr<SessionBase> session;
     {
       std::lock_guard lock(core.mutex);
       if (core.stopping || core.sessions.size() >= options.max_connections) {
@@ -522,14 +648,28 @@ struct Server::Impl {
         error_code ignored;
         socket.close(ignored);
       } else {
-        auto id = core.next_id++;
-        session = std::make_shared<Session<beast::tcp_stream>>(
-            beast::tcp_stream(std::move(socket)), core, id, remote_ec ? "" : remote.address().to_string());
-        core.sessions.emplace(id, session);
+        auto id = core.next_id;
+        session = new_session(std::move(socket), std::move(tls), id, std::move(remote_address));
+        if (session) {
+          ++core.next_id;
+          core.sessions.emplace(id, session);
+        }
       }
     }
     if (session) session->start();
     do_accept();
+  }
+
+  // Null when the session cannot be built (SSL_new out of memory): the socket closes
+  // with it and the accept loop carries on.
+  std::shared_ptr<SessionBase> new_session(tcp::socket socket, TlsContextPtr tls, std::uint64_t id, std::string remote) {
+    try {
+      if (tls) return std::make_shared<Session<TlsStream>>(std::move(socket), std::move(tls), core, id, std::move(remote));
+      return std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, core, id, std::move(remote));
+    } catch (const std::exception& e) {
+      core::log::error("http.session_failed", {{"error", e.what()}});
+      return nullptr;
+    }
   }
 
   void stop() {
@@ -595,6 +735,8 @@ Server::~Server() { m_impl->stop(); }
 core::Result<void> Server::start() { return m_impl->start(); }
 
 std::uint16_t Server::port() const { return m_impl->port; }
+
+core::Result<void> Server::set_tls_identity(TlsIdentity identity) { return m_impl->set_tls_identity(std::move(identity)); }
 
 void Server::stop() { m_impl->stop(); }
 

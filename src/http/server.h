@@ -12,15 +12,22 @@
 // Errors before a handler runs: malformed request -> 400, body over max_body_bytes ->
 // 413 (the handler never sees it), header over max_header_bytes -> 431; each closes the
 // connection. A client too slow to send its request in read_timeout is disconnected.
+//
+// With `tls` set the listener speaks only HTTPS (TLS 1.2/1.3, see http/tls.h): every
+// response carries Strict-Transport-Security, and handlers see a verified client
+// certificate on Request::client_certificate(). A process that also needs plain HTTP
+// (OCSP, CRLs) runs a second Server without `tls`.
 #pragma once
 
 #include "core/error.h"
 #include "http/router.h"
+#include "http/tls.h"
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace cartorio::http {
@@ -37,6 +44,7 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{10'000};  // waiting for a request on an open connection
   std::chrono::milliseconds stop_timeout{10'000};  // stop(): grace for in-flight requests
   std::size_t max_connections = 1024;              // beyond: accepted and closed at once
+  std::optional<TlsOptions> tls;                   // set: HTTPS only on this listener
 };
 
 class Server {
@@ -47,8 +55,16 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds, listens and starts the threads. Errc::io_error when the address is malformed,
-  // busy or not local; Errc::invalid_argument when called twice or after stop().
+  // busy or not local; Errc::invalid_argument when called twice or after stop(); with
+  // TLS, the errors of set_tls_identity() for the configured identity and trust anchors.
   core::Result<void> start();
+  // Replaces the certificate and key without a restart (renewal): connections accepted
+  // afterwards present the new identity; established ones keep theirs. Client-auth
+  // settings stay as configured. Thread-safe, callable before or after start().
+  // Errc::invalid_argument when the server has no TLS, the key does not match the
+  // certificate or the certificate is unusable (e.g. key too weak); the previous
+  // identity then stays in use.
+  core::Result<void> set_tls_identity(TlsIdentity identity);
   // The bound port (the chosen one when listening on port 0); 0 before start().
   std::uint16_t port() const;
   // Graceful: stops accepting, closes idle keep-alive connections, lets in-flight requests

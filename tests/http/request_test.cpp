@@ -77,5 +77,20 @@ TEST(Headers, Set_ReplacesEveryFieldOfThatName) {
   EXPECT_EQ(h.size(), 1u);
 }
 
+TEST(Request, ClientCertificate_AbsentUnlessTheServerSetsIt) {
+  auto r = Request::create("GET", "/x");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->client_certificate().has_value());
+  ClientCertificate c;
+  c.subject_cn = "svc";
+  c.serial = "1f";
+  c.san_uris = {"spiffe://cartorio.test/svc"};
+  r->set_client_certificate(c);
+  Request copy = *r;  // still a plain value
+  ASSERT_TRUE(copy.client_certificate());
+  EXPECT_EQ(copy.client_certificate()->subject_cn, "svc");
+  EXPECT_EQ(copy.client_certificate()->san_uris.front(), "spiffe://cartorio.test/svc");
+}
+
 }  // namespace
 }  // namespace cartorio::http

@@ -3,19 +3,13 @@
 #include "http/server.h"
 
 #include "support/test_support.h"
+#include "test_clients.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -27,132 +21,11 @@ using namespace std::chrono_literals;
 using cartorio::testing::run;
 using cartorio::testing::shell_quote;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-struct Reply {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  std::string head;  // status line and header block as received
-};
-
-// Parses one "HTTP/1.x NNN ...\r\n<fields>\r\n\r\n<body>" text; body = whatever follows.
-Reply parse_reply(const std::string& text) {
-  Reply r;
-  auto end = text.find("\r\n\r\n");
-  r.head = text.substr(0, end);
-  r.body = end == std::string::npos ? "" : text.substr(end + 4);
-  std::istringstream in(r.head);
-  std::string line;
-  std::getline(in, line);
-  if (line.size() >= 12) r.status = std::stoi(line.substr(9, 3));
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    auto value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    r.headers[lower(line.substr(0, colon))] = value;
-  }
-  return r;
-}
-
-struct CurlReply : Reply {
-  int exit_code = -1;
-  std::string write_out;  // what -w printed
-  std::string err;
-};
-
-// curl with `args` (URLs included); headers of the last response, body, -w output.
-CurlReply curl(const std::string& args, const std::string& write_out = "%{http_code}") {
-  cartorio::testing::TempDir dir;
-  auto headers = dir / "headers", body = dir / "body";
-  auto r = run("curl -sS --noproxy '*' --max-time 30 -D " + shell_quote(headers.string()) + " -o " +
-               shell_quote(body.string()) + " -w " + shell_quote(write_out) + " " + args);
-  CurlReply out;
-  out.exit_code = r.exit_code;
-  out.write_out = r.out;
-  out.err = r.err;
-  std::string all_headers = cartorio::testing::read_file(headers);
-  auto last = all_headers.rfind("HTTP/");  // skip "100 Continue" and earlier responses
-  if (last != std::string::npos) static_cast<Reply&>(out) = parse_reply(all_headers.substr(last));
-  out.body = cartorio::testing::read_file(body);
-  return out;
-}
-
-// A blocking TCP client with a receive timeout, for what curl will not send.
-class RawClient {
- public:
-  explicit RawClient(std::uint16_t port) {
-    m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (m_fd < 0) throw std::runtime_error("socket");
-    timeval tv{10, 0};
-    ::setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect");
-  }
-  ~RawClient() { ::close(m_fd); }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  bool send(std::string_view data) {
-    while (!data.empty()) {
-      auto n = ::send(m_fd, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  // Everything until the peer closes; `closed` tells EOF/reset from the 10 s timeout.
-  std::string read_until_close(bool* closed = nullptr) {
-    std::string out = std::move(m_pending);
-    m_pending.clear();
-    char buf[4096];
-    for (;;) {
-      auto n = ::recv(m_fd, buf, sizeof buf, 0);
-      if (n > 0) {
-        out.append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      bool timed_out = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-      if (closed) *closed = !timed_out;
-      return out;
-    }
-  }
-
-  // One response: header block plus Content-Length bytes of body (none when !with_body).
-  Reply read_response(bool with_body = true) {
-    while (m_pending.find("\r\n\r\n") == std::string::npos)
-      if (!fill()) return {};
-    auto end = m_pending.find("\r\n\r\n") + 4;
-    Reply head = parse_reply(m_pending.substr(0, end));
-    std::size_t length = with_body && head.headers.count("content-length") ? std::stoul(head.headers["content-length"]) : 0;
-    while (m_pending.size() < end + length)
-      if (!fill()) return {};
-    Reply r = parse_reply(m_pending.substr(0, end + length));
-    m_pending.erase(0, end + length);
-    return r;
-  }
-
- private:
-  bool fill() {
-    char buf[4096];
-    auto n = ::recv(m_fd, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    m_pending.append(buf, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int m_fd = -1;
-  std::string m_pending;
-};
+using testing::CurlReply;
+using testing::RawClient;
+using testing::Reply;
+using testing::curl;
+using testing::parse_reply;
 
 // What the test handlers record; shared with the router's lambdas.
 struct Probe {
