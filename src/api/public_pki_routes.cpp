@@ -21,7 +21,7 @@ Response unknown_ca(const std::string& name) {
 
 }  // namespace
 
-core::Result<void> add_public_pki_routes(http::Router& router, store::Store& store, std::string crl_dir) {
+core::Result<void> add_public_pki_routes(http::Router& router, store::Store& store, objectstore::ObjectStore& objects) {
   CARTORIO_TRY_VOID(router.get("/ca/{name}.crt", [&store](const Request& req) {
     const std::string name(req.param("name"));
     if (!pki::is_ca_name(name)) return unknown_ca(name);
@@ -33,12 +33,17 @@ core::Result<void> add_public_pki_routes(http::Router& router, store::Store& sto
     r.set_header("Cache-Control", "public, max-age=3600");
     return r;
   }));
-  CARTORIO_TRY_VOID(router.get("/crl/{name}.crl", [crl_dir](const Request& req) {
+  CARTORIO_TRY_VOID(router.get("/crl/{name}.crl", [&objects](const Request& req) {
     const std::string name(req.param("name"));
     if (!pki::is_ca_name(name)) return unknown_ca(name);
-    auto der = core::read_file(crl::crl_file(crl_dir, name));
-    if (!der) return Response::problem(404, "crl.not_published", "No CRL", "no CRL has been published for " + name);
-    Response r = Response::bytes("application/pkix-crl", std::move(*der));
+    auto object = objects.get(crl::crl_key(name));
+    if (!object && object.error().code == core::Errc::not_found)
+      return Response::problem(404, "crl.not_published", "No CRL", "no CRL has been published for " + name);
+    if (!object) {
+      core::log::error("crl.read_failed", {{"ca", name}, {"error", object.error().to_string()}});
+      return Response::problem(503, "objects.unavailable", "CRL unavailable", "the CRL cannot be read right now");
+    }
+    Response r = Response::bytes("application/pkix-crl", std::move(object->data));
     // Relying parties may cache up to the regeneration interval; a revocation republishes
     // at once, so keep it short.
     r.set_header("Cache-Control", "public, max-age=300");

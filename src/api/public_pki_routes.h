@@ -6,6 +6,7 @@
 #include "cache/cache.h"
 #include "http/router.h"
 #include "keys/key_store.h"
+#include "objectstore/object_store.h"
 #include "store/store.h"
 
 #include <string>
@@ -14,7 +15,7 @@ namespace cartorio::api {
 
 // GET /ca/{root|tls|document}.crt  (DER, application/pkix-cert)
 // GET /crl/{root|tls|document}.crl (DER, application/pkix-crl; the last published CRL)
-core::Result<void> add_public_pki_routes(http::Router& router, store::Store& store, std::string crl_dir);
+core::Result<void> add_public_pki_routes(http::Router& router, store::Store& store, objectstore::ObjectStore& objects);
 
 // GET /healthz: the process answers. GET /readyz: the store and the key store answer and
 // the cache is usable: 200 "ready"; 200 "degraded" while a Redis cache is down and its

@@ -5,7 +5,6 @@
 #include "ocsp/presigner.h"
 
 #include <algorithm>
-#include <filesystem>
 
 namespace cartorio::app {
 
@@ -64,11 +63,9 @@ namespace {
 
 // When the CRL published for `ca` was written, if it was.
 std::optional<core::TimePoint> published_at(const Runtime& rt, const std::string& ca) {
-  std::error_code ec;
-  const auto mtime = std::filesystem::last_write_time(crl::crl_file(rt.crl_dir(), ca), ec);
-  if (ec) return std::nullopt;
-  const auto sys = std::chrono::file_clock::to_sys(mtime);
-  return core::from_unix(std::chrono::duration_cast<std::chrono::seconds>(sys.time_since_epoch()).count());
+  auto info = rt.objects->head(crl::crl_key(ca));
+  if (!info) return std::nullopt;
+  return info->last_modified;
 }
 
 }  // namespace

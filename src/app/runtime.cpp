@@ -8,6 +8,7 @@
 #include "keys/audited_key_store.h"
 #include "keys/pkcs11/pkcs11_key_store.h"
 #include "keys/software/software_key_store.h"
+#include "objectstore/fs/filesystem_object_store.h"
 #include "ocsp/root_presigner.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -97,7 +98,7 @@ core::Result<crypto::X509Crl> Runtime::publish_crl(const std::string& ca_name) c
   CARTORIO_TRY(auto signer, keys->signer(*ca->key_ref, keys::KeyUse{"sign-crl", actor, ca_name}));
   crl::CrlGenerator generator(*store, *clock, std::chrono::hours(config.pki.crl_validity_hours));
   CARTORIO_TRY(auto crl, generator.generate(ca_name, ca->cert.get(), signer->pkey()));
-  CARTORIO_TRY_VOID(crl::publish_crl(crl_dir(), ca_name, crl.get()));
+  CARTORIO_TRY_VOID(crl::publish_crl(*objects, ca_name, crl.get()));
   return crl;
 }
 
@@ -160,6 +161,11 @@ core::Result<Runtime> open_runtime(const core::Config& config, const std::string
   CARTORIO_TRY(rt.store, open_store(config));
   CARTORIO_TRY(auto backend, open_key_backend(config, *rt.clock, mode));
   rt.keys = std::make_unique<keys::AuditedKeyStore>(std::move(backend), *rt.store, *rt.clock, actor);
+  objectstore::FilesystemObjectStoreOptions objects;
+  objects.root = config.path(config.objects.filesystem_root);
+  CARTORIO_TRY_VOID(core::make_dirs(objects.root.string(), 0700));
+  CARTORIO_TRY(auto fs_objects, objectstore::FilesystemObjectStore::open(std::move(objects), *rt.clock));
+  rt.objects = std::move(fs_objects);
   CARTORIO_TRY(rt.cache, open_cache(config, *rt.clock));
   CARTORIO_TRY_VOID(core::make_dirs(config.path("run"), 0700));
   CARTORIO_TRY(rt.revocation_epoch, core::SharedCounter::open(config.path("run/revocation.epoch")));

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/shared_counter.h"
 #include "keys/key_store.h"
+#include "objectstore/object_store.h"
 #include "ocsp/ocsp_sources.h"
 #include "pki/ceremony.h"
 #include "pki/hierarchy.h"
@@ -24,6 +25,8 @@ struct Runtime {
   std::unique_ptr<core::Clock> clock;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<keys::KeyStore> keys;  // audited: every key use is an audit event
+  // Published artefacts (CRLs; later signed documents): filesystem by default.
+  std::unique_ptr<objectstore::ObjectStore> objects;
   // In-process, or Redis with an in-process fallback (cache.backend).
   std::unique_ptr<cache::Cache> cache;
   // Bumped on every revocation; invalidates in-process OCSP cache entries of every process
@@ -31,13 +34,12 @@ struct Runtime {
   std::unique_ptr<core::SharedCounter> revocation_epoch;
   std::string actor;                     // who this process acts as, e.g. "cli", "server"
 
-  std::string crl_dir() const { return config.path("crl"); }
   pki::PublicUrls urls() const { return pki::make_urls(config.pki.public_base_url); }
   pki::HierarchyOptions hierarchy_options() const;
   core::Result<pki::Hierarchy> hierarchy() const;
 
-  // Signs the next CRL of an online CA ("tls" or "document") and publishes it where the
-  // distribution point is served from. Errc::ca_offline for "root" (needs the ceremony).
+  // Signs the next CRL of an online CA ("tls" or "document") and publishes it to the object
+  // store, where the distribution point is served from. Errc::ca_offline for "root" (needs the ceremony).
   core::Result<crypto::X509Crl> publish_crl(const std::string& ca_name) const;
 
   // Whether `cache` is shared with other instances (Redis) rather than this process's own.

@@ -60,7 +60,7 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
 
   http::Router router;
   if (auto r = api::add_health_routes(router, *rt->store, *rt->keys, *rt->cache); !r) return fail(r.error());
-  if (auto r = api::add_public_pki_routes(router, *rt->store, rt->crl_dir()); !r) return fail(r.error());
+  if (auto r = api::add_public_pki_routes(router, *rt->store, *rt->objects); !r) return fail(r.error());
   if (auto r = api::add_ocsp_routes(router, ocsp_sources->sources, *rt->clock); !r) return fail(r.error());
 
   const sigset_t signals = block_shutdown_signals();

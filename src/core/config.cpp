@@ -49,6 +49,8 @@ const std::vector<Key>& keys() {
       TEXT("keys.pkcs11_token", keys.pkcs11_token, "PKCS#11 token label", false),
       TEXT("keys.pkcs11_pin_file", keys.pkcs11_pin_file, "file holding the user PIN", false),
       TEXT("keys.pkcs11_pin", keys.pkcs11_pin, "user PIN (secret)", true),
+      TEXT("objects.backend", objects.backend, "filesystem", false),
+      TEXT("objects.filesystem_root", objects.filesystem_root, "directory of the filesystem object store", false),
       TEXT("cache.backend", cache.backend, "memory | redis", false),
       TEXT("cache.redis_url", cache.redis_url, "redis://[[user]:password@]host[:port][/db] (secret)", true),
       TEXT("cache.redis_key_prefix", cache.redis_key_prefix, "namespace of this installation's Redis keys", false),
@@ -100,6 +102,8 @@ void validate(const Config& c, std::vector<std::string>& problems) {
   }
   if (c.pki.crl_validity_hours < 25 || c.pki.crl_validity_hours > 24 * 366)
     problems.push_back("pki.crl_validity_hours: must be between 25 (CRLs are regenerated every 24 h) and 8784");
+  if (c.objects.backend != "filesystem")
+    problems.push_back("objects.backend: must be \"filesystem\", got \"" + c.objects.backend + "\"");
   if (c.cache.backend != "memory" && c.cache.backend != "redis")
     problems.push_back("cache.backend: must be \"memory\" or \"redis\", got \"" + c.cache.backend + "\"");
   if (c.cache.backend == "redis" && c.cache.redis_url.empty())
@@ -112,8 +116,9 @@ void validate(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("ocsp.response_validity_minutes: must be between 1 and 10080 (7 days)");
   if (c.ocsp.response_validity_minutes * 60 < c.ocsp.cache_ttl_seconds)
     problems.push_back("ocsp.cache_ttl_seconds: must not exceed ocsp.response_validity_minutes");
-  if (c.ocsp.presign_interval_seconds < 1 || c.ocsp.presign_interval_seconds >= c.ocsp.cache_ttl_seconds)
-    problems.push_back("ocsp.presign_interval_seconds: must be at least 1 and below ocsp.cache_ttl_seconds");
+  if (c.ocsp.presign_interval_seconds < 1 ||
+      (c.ocsp.presign && c.ocsp.presign_interval_seconds >= c.ocsp.cache_ttl_seconds))
+    problems.push_back("ocsp.presign_interval_seconds: must be at least 1 (and below ocsp.cache_ttl_seconds with ocsp.presign)");
   if (c.jobs.crl_interval_hours < 1 || c.jobs.crl_interval_hours >= c.pki.crl_validity_hours)
     problems.push_back("jobs.crl_interval_hours: must be at least 1 and below pki.crl_validity_hours");
   if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" && c.log.level != "error")

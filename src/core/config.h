@@ -50,6 +50,11 @@ struct Config {
     std::string pkcs11_pin;            // secret; env only in practice
   } keys;
 
+  struct Objects {
+    std::string backend = "filesystem";  // "filesystem" (S3 joins with the object storage issue)
+    std::string filesystem_root = "objects";
+  } objects;
+
   struct Cache {
     std::string backend = "memory";  // "memory" | "redis"
     std::string redis_url;           // redis://[[user]:password@]host[:port][/db]; secret

@@ -73,13 +73,16 @@ core::Result<crypto::X509Crl> CrlGenerator::generate(const std::string& ca_name,
   return build_crl(ca_cert, ca_key, c);
 }
 
-std::string crl_file(const std::string& dir, const std::string& ca_name) { return dir + "/" + ca_name + ".crl"; }
+std::string crl_key(const std::string& ca_name) { return "crl/" + ca_name + ".crl"; }
 
-core::Result<void> publish_crl(const std::string& dir, const std::string& ca_name, const X509_CRL* crl) {
-  CARTORIO_TRY_VOID(core::make_dirs(dir));
+core::Result<void> publish_crl(objectstore::ObjectStore& objects, const std::string& ca_name, const X509_CRL* crl) {
   const auto der = crypto::crl_to_der(crl);
   if (der.empty()) return {Errc::crypto_error, "cannot encode CRL"};
-  return core::write_file_atomic(crl_file(dir, ca_name), crypto::to_string(der), 0644);
+  objectstore::PutOptions o;
+  o.content_type = "application/pkix-crl";
+  CARTORIO_TRY(auto info, objects.put(crl_key(ca_name), crypto::to_string(der), o));
+  (void)info;
+  return core::ok();
 }
 
 }  // namespace cartorio::crl

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "crypto/ossl.h"
+#include "objectstore/object_store.h"
 #include "store/store.h"
 
 #include <chrono>
@@ -38,9 +39,10 @@ class CrlGenerator {
   std::chrono::hours m_validity;
 };
 
-// Path of the published DER CRL for a CA inside a directory: DIR/<ca>.crl.
-std::string crl_file(const std::string& dir, const std::string& ca_name);
-// Writes the DER atomically (readers see the old or the new CRL, never a torn one).
-core::Result<void> publish_crl(const std::string& dir, const std::string& ca_name, const X509_CRL* crl);
+// Object key of the published DER CRL of a CA: "crl/<ca>.crl" (the distribution point
+// /crl/<ca>.crl serves it).
+std::string crl_key(const std::string& ca_name);
+// Replaces the published CRL (readers see the old or the new one, never a torn one).
+core::Result<void> publish_crl(objectstore::ObjectStore& objects, const std::string& ca_name, const X509_CRL* crl);
 
 }  // namespace cartorio::crl

@@ -204,6 +204,18 @@ const Override kOverrides[] = {
     {"keys.pkcs11_token", "env-token", [](const Config& c) { return c.keys.pkcs11_token; }},
     {"keys.pkcs11_pin_file", "/env/pin", [](const Config& c) { return c.keys.pkcs11_pin_file; }},
     {"keys.pkcs11_pin", "9999", [](const Config& c) { return c.keys.pkcs11_pin; }},
+    {"objects.backend", "filesystem", [](const Config& c) { return c.objects.backend; }},
+    {"objects.filesystem_root", "/srv/env-objects", [](const Config& c) { return c.objects.filesystem_root; }},
+    {"cache.backend", "redis", [](const Config& c) { return c.cache.backend; }},
+    {"cache.redis_url", "redis://:pw@env:6379/2", [](const Config& c) { return c.cache.redis_url; }},
+    {"cache.redis_key_prefix", "env:", [](const Config& c) { return c.cache.redis_key_prefix; }},
+    {"cache.memory_max_entries", "5000", [](const Config& c) { return str(c.cache.memory_max_entries); }},
+    {"ocsp.cache_ttl_seconds", "600", [](const Config& c) { return str(c.ocsp.cache_ttl_seconds); }},
+    {"ocsp.response_validity_minutes", "30", [](const Config& c) { return str(c.ocsp.response_validity_minutes); }},
+    {"ocsp.presign", "true", [](const Config& c) { return std::string(c.ocsp.presign ? "true" : "false"); }},
+    {"ocsp.presign_interval_seconds", "100", [](const Config& c) { return str(c.ocsp.presign_interval_seconds); }},
+    {"jobs.in_server", "false", [](const Config& c) { return std::string(c.jobs.in_server ? "true" : "false"); }},
+    {"jobs.crl_interval_hours", "12", [](const Config& c) { return str(c.jobs.crl_interval_hours); }},
     {"log.level", "error", [](const Config& c) { return c.log.level; }},
 };
 
@@ -215,6 +227,7 @@ TEST_P(EnvOverride, EnvValueWinsOverTheFile) {
   write_config(dir, kFullToml);
   FakeEnv env;
   env.vars[env_name_for(o.path)] = o.env_value;
+  if (!env.vars.count("CARTORIO_CACHE_REDIS_URL")) env.vars["CARTORIO_CACHE_REDIS_URL"] = "redis://x";
   auto r = load_config(dir.str(), env.lookup());
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(o.get(*r), o.env_value);
@@ -228,6 +241,7 @@ TEST_P(EnvOverride, EnvValueWinsOverTheDefault) {
   // Keep the result valid when the override switches a backend.
   if (!env.vars.count("CARTORIO_STORE_POSTGRES_URL")) env.vars["CARTORIO_STORE_POSTGRES_URL"] = "host=x";
   if (!env.vars.count("CARTORIO_KEYS_PKCS11_PIN")) env.vars["CARTORIO_KEYS_PKCS11_PIN"] = "0000";
+  if (!env.vars.count("CARTORIO_CACHE_REDIS_URL")) env.vars["CARTORIO_CACHE_REDIS_URL"] = "redis://x";
   auto r = load_config(dir.str(), env.lookup());
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(o.get(*r), o.env_value);

@@ -1,6 +1,7 @@
 #include "crl/crl_generator.h"
 
 #include "crypto/x509.h"
+#include "objectstore/fs/filesystem_object_store.h"
 #include "pki/certificate_builder.h"
 #include "pki/pki_test_support.h"
 #include "support/test_support.h"
@@ -262,20 +263,27 @@ TEST_F(BuildCrl, GeneratorUsesClockValidityAndNextNumber) {
   ASN1_INTEGER_free(n);
 }
 
-TEST_F(BuildCrl, PublishWritesDerAtomicallyUnderDir) {
+TEST_F(BuildCrl, PublishPutsTheDerInTheObjectStore) {
   cartorio::testing::TempDir tmp;
+  core::ManualClock clock{kThisUpdate};
+  auto objects = objectstore::FilesystemObjectStore::open({.root = tmp / "objects"}, clock);
+  ASSERT_TRUE(objects) << objects.error().to_string();
   auto crl = build({{"01", 1700000000, 1}});
   ASSERT_TRUE(crl);
-  const std::string dir = (tmp / "crl").string();
-  EXPECT_EQ(crl_file(dir, "tls"), dir + "/tls.crl");
-  auto r = publish_crl(dir, "tls", crl->get());
+  EXPECT_EQ(crl_key("tls"), "crl/tls.crl");
+  auto r = publish_crl(**objects, "tls", crl->get());
   ASSERT_TRUE(r) << r.error().to_string();
-  const std::string written = cartorio::testing::read_file(crl_file(dir, "tls"));
-  EXPECT_EQ(crypto::as_bytes(written).size(), crypto::crl_to_der(crl->get()).size());
-  EXPECT_EQ(crypto::Bytes(written.begin(), written.end()), crypto::crl_to_der(crl->get()));
-  std::size_t files = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++files;
-  EXPECT_EQ(files, 1u);
+  auto stored = (*objects)->get(crl_key("tls"));
+  ASSERT_TRUE(stored) << stored.error().to_string();
+  EXPECT_EQ(crypto::Bytes(stored->data.begin(), stored->data.end()), crypto::crl_to_der(crl->get()));
+  EXPECT_EQ(stored->info.content_type, "application/pkix-crl");
+  // A second publication replaces the first.
+  auto next = build({{"01", 1700000000, 1}, {"02", 1700000001, 4}});
+  ASSERT_TRUE(next);
+  ASSERT_TRUE(publish_crl(**objects, "tls", next->get()));
+  stored = (*objects)->get(crl_key("tls"));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(crypto::Bytes(stored->data.begin(), stored->data.end()), crypto::crl_to_der(next->get()));
 }
 
 }  // namespace
