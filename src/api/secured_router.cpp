@@ -1,0 +1,112 @@
+#include "api/secured_router.h"
+
+#include "core/log.h"
+
+#include <nlohmann/json.hpp>
+
+namespace cartorio::api {
+
+using core::Errc;
+using http::Request;
+using http::Response;
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// "Bearer abc" -> ("bearer", "abc"); the scheme is case-insensitive (RFC 9110 11.1).
+std::pair<std::string, std::string_view> split_authorization(std::string_view value) {
+  value = trim(value);
+  const auto space = value.find(' ');
+  if (space == std::string_view::npos) return {"", {}};
+  std::string scheme(value.substr(0, space));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return {scheme, trim(value.substr(space + 1))};
+}
+
+Response unauthenticated() {
+  Response r = Response::problem(401, "auth.unauthenticated", "Unauthenticated",
+                                 "a valid access token, API key or client certificate is required");
+  r.set_header("WWW-Authenticate", "Bearer realm=\"cartorio\"");
+  return r;
+}
+
+Response unavailable() {
+  return Response::problem(503, "auth.unavailable", "Service unavailable",
+                           "the identity of the caller cannot be checked right now");
+}
+
+std::string target_of(const Request& req) {
+  std::string out;
+  for (const auto& [name, value] : req.params()) out += (out.empty() ? "" : ",") + name + "=" + value;
+  return out;
+}
+
+}  // namespace
+
+core::Result<identity::Principal> authenticate(const AuthContext& auth, const Request& req) {
+  if (auto header = req.header("Authorization")) {
+    auto [scheme, credential] = split_authorization(*header);
+    if (scheme == "bearer" && !credential.empty()) return auth.authenticator->authenticate_bearer(credential);
+    if (scheme == "apikey" && !credential.empty()) return auth.authenticator->authenticate_api_key(credential);
+    return core::Error{Errc::unauthenticated, "unsupported Authorization scheme"};
+  }
+  if (auto key = req.header("X-API-Key")) return auth.authenticator->authenticate_api_key(trim(*key));
+  if (req.client_certificate() && auth.client_certificates) return auth.client_certificates(*req.client_certificate());
+  return core::Error{Errc::unauthenticated, "no credentials"};
+}
+
+SecuredRouter::SecuredRouter(http::Router& router, const AuthContext& auth) : m_router(router), m_auth(auth) {}
+
+core::Result<void> SecuredRouter::add(http::Method method, std::string_view pattern, identity::Permission permission,
+                                      AuthedHandler handler) {
+  if (!handler) return {Errc::invalid_argument, "empty handler"};
+  const std::string action = std::string(http::method_name(method)) + " " + std::string(pattern);
+  const AuthContext& auth = m_auth;
+  CARTORIO_TRY_VOID(m_router.add(method, pattern, [&auth, action, permission, handler](const Request& req) {
+    auto principal = authenticate(auth, req);
+    store::AuditEvent e;
+    e.time = core::to_unix(auth.clock->now());
+    e.action = action;
+    e.target = target_of(req);
+    e.source = req.remote_address();
+    Response response = Response::text("");
+    if (!principal) {
+      core::log::info("auth.refused", {{"request_id", req.request_id()},
+                                       {"route", action},
+                                       {"reason", principal.error().to_string()}});
+      response = principal.error().code == Errc::store_unavailable ? unavailable() : unauthenticated();
+      e.actor = "anonymous";
+    } else if (!principal->allows(permission)) {
+      e.actor = principal->subject;
+      response = Response::problem(403, "auth.permission_denied", "Forbidden",
+                                   "this action needs the " + std::string(identity::to_string(permission)) +
+                                       " permission");
+    } else {
+      e.actor = principal->subject;
+      response = handler(req, *principal);
+    }
+    e.result = std::to_string(response.status());
+    e.details = nlohmann::json{{"request_id", req.request_id()},
+                               {"method", principal ? std::string(identity::to_string(principal->method)) : ""},
+                               {"token_id", principal ? principal->token_id : ""}}
+                    .dump();
+    if (auto a = auth.audit->append_audit_event(e); !a)
+      core::log::error("audit.write_failed", {{"request_id", req.request_id()}, {"error", a.error().to_string()}});
+    return response;
+  }));
+  m_routes.push_back({method, std::string(pattern), permission});
+  return core::ok();
+}
+
+core::Result<void> SecuredRouter::add_public(http::Method method, std::string_view pattern, http::Handler handler) {
+  CARTORIO_TRY_VOID(m_router.add(method, pattern, std::move(handler)));
+  m_routes.push_back({method, std::string(pattern), std::nullopt});
+  return core::ok();
+}
+
+}  // namespace cartorio::api
