@@ -11,9 +11,11 @@ PACKAGES=(
   # libraries
   libssl-dev openssl libsqlite3-dev sqlite3 libpq-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
-  libp11-kit-dev libboost-dev libhiredis-dev
+  libp11-kit-dev libboost-dev libhiredis-dev libargon2-dev libqrencode-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # fuzzing (fuzz/run.sh): clang, the libFuzzer + sanitizer runtimes, llvm-symbolizer for traces
+  clang libclang-rt-14-dev llvm
   # real engines started by the test fixtures
   postgresql postgresql-client softhsm2 opensc redis-server
   # independent clients the tests use

@@ -2,6 +2,8 @@
 # Installs what is needed, builds the sanitizer tree (ASan + UBSan) and the release binary,
 # and runs the whole test suite with CTest. The tests start their own PostgreSQL and SoftHSM2
 # token in temp dirs. Extra arguments go to ctest (e.g. -L store, -R Csr).
+# Then a bounded fuzzing run (fuzz/run.sh: builds build-fuzz/ with clang, 60 s per target;
+# CARTORIO_FUZZ_SECONDS changes the time, 0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -13,3 +15,5 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_strin
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd build-asan
 ctest -j2 --output-on-failure --timeout 600 "$@"
+cd ..
+bash fuzz/run.sh

@@ -81,6 +81,9 @@ core::Result<void> SecuredRouter::add(http::Method method, std::string_view patt
                                        {"reason", principal.error().to_string()}});
       response = principal.error().code == Errc::store_unavailable ? unavailable() : unauthenticated();
       e.actor = "anonymous";
+    } else if (auto limited = auth.rate_limiter ? auth.rate_limiter->check_client(principal->subject) : std::nullopt) {
+      e.actor = principal->subject;
+      response = std::move(*limited);
     } else if (!principal->allows(permission)) {
       e.actor = principal->subject;
       response = Response::problem(403, "auth.permission_denied", "Forbidden",

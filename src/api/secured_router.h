@@ -5,6 +5,7 @@
 //      "X-API-Key: <key>", else a verified TLS client certificate mapped to a service
 //      principal. None -> 401 problem (auth.unauthenticated) with WWW-Authenticate: Bearer;
 //      a credential that fails -> the same 401 (the reason goes to the log only).
+//   1b. rate-limits per client (principal subject) when a RateLimiter is given -> 429.
 //   2. authorises: the principal's roles must allow the permission -> else 403
 //      (auth.permission_denied).
 //   3. runs the handler and records one audit event: actor, action "<METHOD> <pattern>",
@@ -16,6 +17,7 @@
 // role x route matrix test.
 #pragma once
 
+#include "api/rate_limiter.h"
 #include "http/router.h"
 #include "identity/authenticator.h"
 #include "store/store.h"
@@ -37,6 +39,7 @@ struct AuthContext {
   ClientCertificateMapper client_certificates;        // empty: mTLS identities are not accepted
   store::AuditLog* audit = nullptr;                   // required
   const core::Clock* clock = nullptr;                 // required
+  RateLimiter* rate_limiter = nullptr;                // optional: per-client buckets
 };
 
 using AuthedHandler = std::function<http::Response(const http::Request&, const identity::Principal&)>;

@@ -10,6 +10,9 @@
 #include "keys/software/software_key_store.h"
 #include "objectstore/fs/filesystem_object_store.h"
 #include "ocsp/root_presigner.h"
+#include "pki/certificate_issuer.h"
+
+#include <nlohmann/json.hpp>
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -147,6 +150,29 @@ std::vector<std::string> Runtime::publish_revocation(const store::CertificateRec
                            std::to_string(config.ocsp.cache_ttl_seconds) + " s): " + r.error().to_string());
   }
   return problems;
+}
+
+core::Result<Revocation> revoke_certificate(const Runtime& rt, const std::string& serial, int reason,
+                                            const std::string& actor, const std::string& source,
+                                            const ocsp::CachedSources* sources) {
+  CARTORIO_TRY(auto h, rt.hierarchy());
+  pki::CertificateIssuer issuer(h, *rt.keys, *rt.store, *rt.clock, rt.urls());
+  CARTORIO_TRY(auto rec, issuer.revoke(serial, reason));
+  store::AuditEvent e;
+  e.time = core::to_unix(rt.clock->now());
+  e.actor = actor;
+  e.action = "certificate.revoke";
+  e.target = rec.serial;
+  e.result = "success";
+  e.source = source;
+  e.details = nlohmann::json{{"reason", pki::revocation_reason_name(reason)}}.dump();
+  Revocation out{std::move(rec), {}};
+  if (auto a = rt.store->append_audit_event(e); !a) out.warnings.push_back("audit: " + a.error().to_string());
+  // The revocation is in the store (the source of truth for OCSP) whatever happens next;
+  // the CRL and the cached OCSP answers follow at once, so relying parties need not wait.
+  auto more = rt.publish_revocation(out.record, sources);
+  out.warnings.insert(out.warnings.end(), more.begin(), more.end());
+  return out;
 }
 
 core::Result<Runtime> open_runtime(const core::Config& config, const std::string& actor, OpenMode mode) {

@@ -62,6 +62,18 @@ enum class OpenMode {
   create,    // `init`: create the master key and directories when absent
 };
 
+struct Revocation {
+  store::CertificateRecord record;
+  std::vector<std::string> warnings;  // from publish_revocation
+};
+
+// Revokes (Errc::not_found, already_revoked, invalid_reason), records a certificate.revoke
+// audit event for `actor` from `source`, then publish_revocation(). The CLI and the API
+// both revoke through here.
+core::Result<Revocation> revoke_certificate(const Runtime& rt, const std::string& serial, int reason,
+                                            const std::string& actor, const std::string& source,
+                                            const ocsp::CachedSources* sources = nullptr);
+
 core::Result<Runtime> open_runtime(const core::Config& config, const std::string& actor, OpenMode mode);
 
 }  // namespace cartorio::app

@@ -5,6 +5,7 @@
 #include "crypto/bytes.h"
 #include "crypto/x509.h"
 #include "pki/certificate_issuer.h"
+#include "pki/certificate_json.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -20,34 +21,8 @@ using core::Errc;
 
 namespace {
 
-std::string iso8601(std::int64_t t) {
-  if (t == 0) return "";
-  std::time_t s = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-nlohmann::ordered_json to_json(const store::CertificateRecord& r, bool with_pem) {
-  nlohmann::ordered_json j;
-  j["serial"] = r.serial;
-  j["issuer"] = r.issuer;
-  j["profile"] = r.profile;
-  j["subject"] = r.subject;
-  j["sans"] = r.sans;
-  j["not_before"] = iso8601(r.not_before);
-  j["not_after"] = iso8601(r.not_after);
-  j["status"] = std::string(store::to_string(r.status));
-  if (r.status == store::CertificateStatus::revoked) {
-    j["revoked_at"] = iso8601(r.revoked_at);
-    j["revocation_reason"] = pki::revocation_reason_name(r.revocation_reason);
-  }
-  j["requester"] = r.requester;
-  if (with_pem) j["pem"] = r.pem;
-  return j;
-}
+using pki::iso8601;
+using pki::to_json;
 
 struct IssueOptions {
   std::string profile;
@@ -119,23 +94,10 @@ int run_revoke(const CommandContext& ctx, const RevokeOptions& o) {
   if (!reason) return fail(reason.error());
   auto rt = open(ctx);
   if (!rt) return fail(rt.error());
-  auto h = rt->hierarchy();
-  if (!h) return fail(h.error());
-  pki::CertificateIssuer issuer(*h, *rt->keys, *rt->store, *rt->clock, rt->urls());
-  auto rec = issuer.revoke(o.serial, *reason);
-  if (!rec) return fail(rec.error());
-  store::AuditEvent e;
-  e.time = core::to_unix(rt->clock->now());
-  e.actor = rt->actor;
-  e.action = "certificate.revoke";
-  e.target = rec->serial;
-  e.result = "success";
-  e.source = "local";
-  e.details = nlohmann::json{{"reason", o.reason}}.dump();
-  if (auto a = rt->store->append_audit_event(e); !a) return fail(a.error());
-  // The revocation is in the store (the source of truth for OCSP) whatever happens next;
-  // the CRL and the cached OCSP answers follow at once, so relying parties need not wait.
-  for (const auto& problem : rt->publish_revocation(*rec)) std::fprintf(stderr, "warning: %s\n", problem.c_str());
+  auto revoked = app::revoke_certificate(*rt, o.serial, *reason, rt->actor, "local");
+  if (!revoked) return fail(revoked.error());
+  for (const auto& problem : revoked->warnings) std::fprintf(stderr, "warning: %s\n", problem.c_str());
+  const store::CertificateRecord* rec = &revoked->record;
   if (o.json) std::printf("%s\n", to_json(*rec, false).dump(2).c_str());
   else std::printf("revoked %s (%s)\n", rec->serial.c_str(), o.reason.c_str());
   return kOk;

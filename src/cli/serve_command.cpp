@@ -2,10 +2,15 @@
 // CRLs, OCSP, health) and, with jobs.in_server, the periodic jobs; the HTTPS API listener
 // joins it on the same server code. `cartorio worker`: the jobs alone, for deployments
 // that run them apart from the servers.
+#include "api/certificate_routes.h"
 #include "api/ocsp_routes.h"
+#include "api/rate_limiter.h"
+#include "api/secured_router.h"
 #include "api/public_pki_routes.h"
 #include "app/jobs.h"
 #include "app/runtime.h"
+#include "app/server_identity.h"
+#include "metrics/metrics.h"
 #include "cli/cli_support.h"
 #include "cli/commands.h"
 #include "core/log.h"
@@ -40,8 +45,28 @@ int wait_for_shutdown(const sigset_t& signals) {
 
 struct ServeOptions {
   std::string listen_http;
+  std::string listen;
   unsigned threads = 0;
 };
+
+// Bearer tokens and API keys are verified by the identity service; until an installation
+// has one wired in, this listener accepts client certificates only and refuses tokens.
+class ClientCertificatesOnly final : public identity::Authenticator {
+ public:
+  core::Result<identity::Principal> authenticate_bearer(std::string_view) override {
+    return core::Error{core::Errc::unauthenticated, "access tokens are not enabled on this server"};
+  }
+  core::Result<identity::Principal> authenticate_api_key(std::string_view) override {
+    return core::Error{core::Errc::unauthenticated, "API keys are not enabled on this server"};
+  }
+};
+
+std::function<void(const http::ServerOptions::Completed&)> record_metrics(std::string listener) {
+  return [listener](const http::ServerOptions::Completed& c) {
+    metrics::observe_http_request(listener, std::string(c.method), c.route.empty() ? "unmatched" : std::string(c.route),
+                                  c.status, c.duration);
+  };
+}
 
 int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   auto cfg = core::load_config(resolve_data_dir(ctx.data_dir_flag));
@@ -50,6 +75,8 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   core::log::parse_level(cfg->log.level, level);
   core::log::init(level, core::log::Sink::stdout_sink);  // the server logs to stdout
   if (!o.listen_http.empty()) cfg->server.http_listen = o.listen_http;
+  if (!o.listen.empty()) cfg->server.listen = o.listen;
+  const unsigned threads = o.threads ? o.threads : static_cast<unsigned>(cfg->server.threads);
 
   auto rt = app::open_runtime(*cfg, "server", app::OpenMode::existing);
   if (!rt) return fail(rt.error());
@@ -62,21 +89,90 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (auto r = api::add_health_routes(router, *rt->store, *rt->keys, *rt->cache); !r) return fail(r.error());
   if (auto r = api::add_public_pki_routes(router, *rt->store, *rt->objects); !r) return fail(r.error());
   if (auto r = api::add_ocsp_routes(router, ocsp_sources->sources, *rt->clock); !r) return fail(r.error());
+  if (auto r = router.get("/metrics", [](const http::Request&) {
+        return http::Response::bytes("text/plain; version=0.0.4; charset=utf-8", metrics::registry().render());
+      });
+      !r)
+    return fail(r.error());
+
+  // The HTTPS API listener: its certificate is issued now by the TLS CA, for a key that
+  // exists only in this process.
+  auto server_identity = app::issue_server_identity(*rt);
+  if (!server_identity) return fail(server_identity.error());
+  auto tls = app::tls_options(*rt, *server_identity);
+  if (!tls) return fail(tls.error());
+  auto hierarchy = rt->hierarchy();
+  if (!hierarchy) return fail(hierarchy.error());
+  ClientCertificatesOnly authenticator;
+  api::RateLimits limits;
+  limits.per_ip = {cfg->limits.per_ip_burst, static_cast<double>(cfg->limits.per_ip_per_second)};
+  limits.per_client = {cfg->limits.per_client_burst, static_cast<double>(cfg->limits.per_client_per_second)};
+  api::RateLimiter limiter(*rt->cache, limits);
+  api::AuthContext auth;
+  auth.authenticator = &authenticator;
+  auth.client_certificates = [&rt](const http::ClientCertificate& c) {
+    return app::principal_for_client_certificate(*rt->store, c);
+  };
+  auth.audit = rt->store.get();
+  auth.clock = rt->clock.get();
+  auth.rate_limiter = &limiter;
+  http::Router api_router;
+  api::SecuredRouter secured(api_router, auth);
+  if (auto r = api::add_health_routes(api_router, *rt->store, *rt->keys, *rt->cache); !r) return fail(r.error());
+  api::CertificateServices services;
+  services.hierarchy = std::make_shared<const pki::Hierarchy>(std::move(*hierarchy));
+  services.keys = rt->keys.get();
+  services.store = rt->store.get();
+  services.clock = rt->clock.get();
+  services.urls = rt->urls();
+  const ocsp::CachedSources* own_sources = &*ocsp_sources;
+  services.revoke = [&rt, own_sources](const std::string& serial, int reason, const std::string& actor,
+                                      const std::string& source) -> core::Result<store::CertificateRecord> {
+    CARTORIO_TRY(auto revoked, app::revoke_certificate(*rt, serial, reason, actor, source, own_sources));
+    for (const auto& w : revoked.warnings) core::log::warn("certificate.revoke_followup", {{"problem", w}});
+    return revoked.record;
+  };
+  if (auto r = api::add_certificate_routes(secured, std::move(services)); !r) return fail(r.error());
 
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);
-  if (cfg->jobs.in_server) {
-    app::add_standard_jobs(jobs, *rt, &*ocsp_sources);
-    jobs.start();
-  }
+  if (cfg->jobs.in_server) app::add_standard_jobs(jobs, *rt, &*ocsp_sources);
 
   http::ServerOptions options;
   options.listen = cfg->server.http_listen;
-  options.threads = o.threads;
+  options.threads = threads;
+  options.observer = record_metrics("http");
   http::Server server(options, std::move(router));
   if (auto r = server.start(); !r) return fail(r.error());
+
+  http::ServerOptions https;
+  https.listen = cfg->server.listen;
+  https.threads = threads;
+  https.tls = std::move(*tls);
+  https.admission = [&limiter](const http::Request& req) { return limiter.check_ip(req.remote_address()); };
+  https.observer = record_metrics("https");
+  http::Server api_server(https, std::move(api_router));
+  if (auto r = api_server.start(); !r) return fail(r.error());
+
+  // Renews the HTTPS certificate in place once two thirds of its life have passed.
+  auto current = std::make_shared<app::ServerIdentity>(std::move(*server_identity));
+  jobs.add({.name = "tls.renew",
+            .interval = std::chrono::hours(1),
+            .run = [&rt, &api_server, current]() -> core::Result<void> {
+              if (!app::needs_renewal(*current, rt->clock->now())) return core::ok();
+              CARTORIO_TRY(auto renewed, app::issue_server_identity(*rt));
+              CARTORIO_TRY_VOID(api_server.set_tls_identity(renewed.tls));
+              core::log::info("tls.renewed", {{"not_after", static_cast<std::int64_t>(core::to_unix(renewed.not_after))}});
+              *current = std::move(renewed);
+              return core::ok();
+            },
+            .first_due = rt->clock->now() + std::chrono::hours(1)});
+  jobs.start();
+
   core::log::info("server.started", {{"http_listen", cfg->server.http_listen},
                                      {"port", static_cast<std::int64_t>(server.port())},
+                                     {"listen", cfg->server.listen},
+                                     {"https_port", static_cast<std::int64_t>(api_server.port())},
                                      {"data_dir", cfg->data_dir},
                                      {"store", rt->store->backend_name()},
                                      {"keys", rt->keys->backend_name()},
@@ -85,6 +181,7 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   const int sig = wait_for_shutdown(signals);
   core::log::info("server.stopping", {{"signal", sig}});
   jobs.stop();
+  api_server.stop();
   server.stop();
   core::log::info("server.stopped");
   return kOk;
@@ -122,7 +219,8 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
   auto o = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand("serve", "run the server (until SIGTERM/SIGINT)");
   cmd->add_option("--listen-http", o->listen_http, "plain-HTTP listener for OCSP, CRL, caIssuers (server.http_listen)");
-  cmd->add_option("--threads", o->threads, "worker threads (default: one per core)");
+  cmd->add_option("--listen", o->listen, "HTTPS API listener (server.listen)");
+  cmd->add_option("--threads", o->threads, "worker threads per listener (default: server.threads, else one per core)");
   cmd->callback([&ctx, o] { ctx.exit_code = run_serve(ctx, *o); });
 
   auto* worker = app.add_subcommand("worker", "run the periodic jobs (CRLs, OCSP pre-signing) until SIGTERM/SIGINT");

@@ -22,6 +22,11 @@ struct Config {
   struct Server {
     std::string listen = "127.0.0.1:8443";
     std::string http_listen = "127.0.0.1:8080";
+    // Names in the HTTPS certificate the TLS CA issues at every start (DNS names or IPs).
+    std::string tls_names = "localhost,127.0.0.1";
+    int tls_certificate_days = 7;        // renewed in-process when two thirds have passed
+    std::string client_auth = "optional";  // mTLS: "none" | "optional" | "required"
+    int threads = 0;                     // 0: one per core
   } server;
 
   struct Pki {
@@ -73,6 +78,13 @@ struct Config {
     bool in_server = true;  // `serve` runs the periodic jobs (CRLs, OCSP pre-signing) itself
     int crl_interval_hours = 24;
   } jobs;
+
+  struct Limits {  // token buckets of the HTTPS API: burst, then a steady rate per second
+    int per_ip_burst = 200;
+    int per_ip_per_second = 100;
+    int per_client_burst = 100;
+    int per_client_per_second = 50;
+  } limits;
 
   struct Log {
     std::string level = "info";

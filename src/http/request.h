@@ -87,6 +87,11 @@ class Request {
   const std::string& request_id() const { return m_request_id; }
   void set_request_id(std::string id) { m_request_id = std::move(id); }
 
+  // The pattern of the route that matched ("/ocsp/{ca}/{request...}"); empty before
+  // dispatch or when none matched. A bounded label for metrics, unlike the path.
+  const std::string& route() const { return m_route; }
+  void set_route(std::string r) { m_route = std::move(r); }
+
   // Path parameter from the matched route pattern ("/crl/{name}.crl" -> param("name")),
   // decoded; empty when the route has no such parameter.
   std::string_view param(std::string_view name) const;
@@ -100,6 +105,7 @@ class Request {
   std::string m_path = "/";
   std::string m_raw_path = "/";
   std::string m_query;
+  std::string m_route;
   Headers m_headers;
   std::string m_body;
   std::string m_remote_address;

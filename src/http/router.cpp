@@ -165,6 +165,7 @@ Response Router::dispatch(Request& request) const {
   }
 
   request.set_params(std::move(best_params));
+  request.set_route(best->pattern);
   std::string failure;
   try {
     return best->handler(request);

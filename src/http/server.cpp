@@ -349,6 +349,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     m_request_id = pick_request_id(msg["X-Request-Id"]);
     m_log_method = std::string(msg.method_string());
     m_log_path = std::string(path_of(msg.target()));
+    m_route.clear();
 
     auto created = Request::create(msg.method_string(), std::string(msg.target()));
     if (!created) {
@@ -365,7 +366,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
     Response response;
     try {
-      response = m_core.router.dispatch(request);  // catches what handlers throw
+      std::optional<Response> refused;
+      if (options().admission) refused = options().admission(request);
+      if (refused) response = std::move(*refused);
+      else response = m_core.router.dispatch(request);  // catches what handlers throw
+      m_route = request.route();
     } catch (const std::exception& e) {             // e.g. bad_alloc around it
       core::log::error("http.dispatch_failed", {{"request_id", m_request_id}, {"error", e.what()}});
       response = Response::problem(500, "internal", "Internal Server Error", "The server could not complete the request.");
@@ -426,7 +431,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void on_write(error_code ec, std::size_t) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - m_started).count();
+    const auto elapsed = SteadyClock::now() - m_started;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+    if (options().observer)
+      options().observer({m_log_method, m_route, m_status, std::chrono::duration_cast<std::chrono::microseconds>(elapsed)});
     core::log::info("http.request", {{"method", m_log_method},
                                      {"path", m_log_path},
                                      {"status", m_status},
@@ -507,6 +515,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::string m_request_id;
   std::string m_log_method;
   std::string m_log_path;
+  std::string m_route;  // matched route pattern of the current request, for the observer
 };
 
 }  // namespace

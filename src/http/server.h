@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,17 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{10'000};  // waiting for a request on an open connection
   std::chrono::milliseconds stop_timeout{10'000};  // stop(): grace for in-flight requests
   std::size_t max_connections = 1024;              // beyond: accepted and closed at once
+  // Called before routing; a Response it returns is sent instead (e.g. 429 from a rate
+  // limiter). Must be thread-safe and quick.
+  std::function<std::optional<Response>(const Request&)> admission;
+  // Called once per answered request (metrics). Must be thread-safe and quick.
+  struct Completed {
+    std::string_view method;
+    std::string_view route;  // the matched pattern, "" when none matched
+    int status = 0;
+    std::chrono::microseconds duration{0};
+  };
+  std::function<void(const Completed&)> observer;
   std::optional<TlsOptions> tls;                   // set: HTTPS only on this listener
 };
 

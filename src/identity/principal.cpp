@@ -20,12 +20,12 @@ const std::vector<Grant>& matrix() {
   static const std::vector<Grant> m = {
       {Role::admin,
        {P::certificate_read, P::certificate_issue, P::certificate_revoke, P::ca_read, P::audit_read, P::user_admin,
-        P::api_key_admin, P::self_service}},
+        P::api_key_admin, P::self_service, P::mfa_enroll}},
       {Role::notary,
        {P::certificate_read, P::certificate_issue, P::certificate_revoke, P::ca_read, P::document_request,
-        P::document_sign, P::self_service}},
-      {Role::clerk, {P::certificate_read, P::ca_read, P::document_request, P::self_service}},
-      {Role::auditor, {P::certificate_read, P::ca_read, P::audit_read, P::self_service}},
+        P::document_sign, P::self_service, P::mfa_enroll}},
+      {Role::clerk, {P::certificate_read, P::ca_read, P::document_request, P::self_service, P::mfa_enroll}},
+      {Role::auditor, {P::certificate_read, P::ca_read, P::audit_read, P::self_service, P::mfa_enroll}},
       {Role::service, {P::certificate_read, P::certificate_issue, P::ca_read, P::document_request}},
   };
   return m;
@@ -67,6 +67,7 @@ std::string_view to_string(Permission p) {
     case P::user_admin: return "user:admin";
     case P::api_key_admin: return "api_key:admin";
     case P::self_service: return "self:manage";
+    case P::mfa_enroll: return "self:mfa_enroll";
   }
   return "unknown";
 }
@@ -75,7 +76,7 @@ const std::vector<Permission>& all_permissions() {
   static const std::vector<Permission> p = {P::certificate_read, P::certificate_issue, P::certificate_revoke,
                                             P::ca_read,          P::document_request,  P::document_sign,
                                             P::audit_read,       P::user_admin,        P::api_key_admin,
-                                            P::self_service};
+                                            P::self_service,     P::mfa_enroll};
   return p;
 }
 
@@ -96,6 +97,7 @@ std::string_view to_string(AuthMethod m) {
 }
 
 bool Principal::allows(Permission p) const {
+  if (mfa_enrollment_only) return p == P::mfa_enroll;
   return std::any_of(roles.begin(), roles.end(), [p](Role r) { return role_allows(r, p); });
 }
 

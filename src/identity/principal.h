@@ -26,7 +26,8 @@ enum class Permission {
   audit_read,           // read the audit trail (auditor)
   user_admin,           // users and roles
   api_key_admin,        // create/list/revoke API keys
-  self_service,         // own account: MFA enrolment, own tokens
+  self_service,         // own account: profile, password, own tokens
+  mfa_enroll,           // enrol own TOTP; the only permission of a not-yet-enrolled user's token
 };
 
 std::string_view to_string(Permission p);
@@ -44,6 +45,10 @@ struct Principal {
   std::vector<Role> roles;
   AuthMethod method = AuthMethod::bearer_token;
   std::string token_id;     // JWT jti / API key prefix / certificate serial, for the audit trail
+  // A human who proved a password but has not enrolled MFA yet (access token scope
+  // "mfa_enroll"): roles are empty and the only permission is Permission::mfa_enroll,
+  // whatever the account's roles.
+  bool mfa_enrollment_only = false;
 
   bool allows(Permission p) const;
 };

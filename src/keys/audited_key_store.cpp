@@ -1,5 +1,7 @@
 #include "keys/audited_key_store.h"
 
+#include "metrics/metrics.h"
+
 #include <nlohmann/json.hpp>
 
 namespace cartorio::keys {
@@ -58,6 +60,7 @@ core::Result<std::unique_ptr<Signer>> AuditedKeyStore::signer(const KeyRef& ref,
   auto logged = record("key.use", use.actor, ref.uri, result_of(got ? nullptr : &got.error()), details);
   if (!got) return got;
   if (!logged) return audit_failure(logged.error(), "key use refused");  // the Signer dies unused
+  metrics::count_key_operation(use.purpose);
   return got;
 }
 

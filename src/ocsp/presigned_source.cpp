@@ -29,6 +29,9 @@ OcspResult PresignedSource::respond(crypto::ByteView request_der) {
   const int nid = OBJ_obj2nid(md_oid);
   if (nid != NID_sha1 && nid != NID_sha256) return error_result(ResponseStatus::unauthorized);
   const std::string serial = detail::serial_of(id);
+  // RFC 5280 serials have at most 20 octets: anything longer was never pre-signed (and
+  // would make an over-long file name and log line).
+  if (serial.empty() || serial.size() > 40) return error_result(ResponseStatus::unauthorized);
   // The serial comes from the request: it is hex digits only, so it cannot escape the directory.
   auto file = core::read_file(presigned_file(m_dir, serial, nid == NID_sha1 ? CertIdHash::sha1 : CertIdHash::sha256));
   if (!file) {

@@ -1,5 +1,7 @@
 #include "pki/certificate_issuer.h"
 
+#include "metrics/metrics.h"
+
 #include "crypto/x509.h"
 #include "pki/certificate_builder.h"
 #include "pki/csr_validator.h"
@@ -118,7 +120,7 @@ core::Result<IssuedCertificate> CertificateIssuer::issue(const IssueRequest& req
 core::Result<IssuedCertificate> CertificateIssuer::issue_for_key(const KeyedRequest& req) {
   CARTORIO_TRY(const Profile* profile, find_profile(req.profile));
   CARTORIO_TRY(auto checked, check_request(*profile, req.issuer, req.validity_days));
-  return sign_and_store(*profile, checked.first, checked.second, req.subject, req.public_key, {}, req.requester);
+  return sign_and_store(*profile, checked.first, checked.second, req.subject, req.public_key, req.sans, req.requester);
 }
 
 core::Result<IssuedCertificate> CertificateIssuer::sign_and_store(const Profile& profile, const std::string& ca_name,
@@ -161,6 +163,7 @@ core::Result<IssuedCertificate> CertificateIssuer::sign_and_store(const Profile&
     auto rec = record_for(cert.get(), ca_name, profile.name, requester, core::to_unix(now));
     auto stored = m_certs.insert_certificate(rec);
     if (stored) {
+      metrics::count_certificate_issued(ca_name, profile.name);
       CARTORIO_TRY(auto chain, m_hierarchy.chain_pem(ca_name));
       return IssuedCertificate{std::move(rec), std::move(chain)};
     }

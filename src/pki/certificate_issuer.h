@@ -56,6 +56,7 @@ class CertificateIssuer {
     const EVP_PKEY* public_key = nullptr;
     std::optional<int> validity_days;
     std::string requester;
+    std::vector<SubjectAltName> sans;  // the caller's own names (e.g. the server's host names)
   };
   core::Result<IssuedCertificate> issue_for_key(const KeyedRequest& req);
 

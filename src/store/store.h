@@ -161,11 +161,214 @@ class AuthorityRepository {
   virtual core::Result<std::vector<AuthorityRecord>> list_authorities() = 0;
 };
 
+// --- identity (users, MFA, refresh tokens, API keys, JWT signing keys) ------------------
+// Secrets are never stored in clear: passwords as argon2id PHC strings, TOTP secrets sealed
+// (AEAD) by the identity service, recovery codes / refresh tokens / API key secrets as
+// hashes. The store compares hashes by equality in SQL; they are of high-entropy values, so
+// a timing difference reveals nothing useful.
+
+struct UserRecord {
+  std::string id;                  // opaque, chosen by the caller ("usr_<hex>"); immutable
+  std::string username;            // as created; unique ignoring ASCII case
+  std::string display_name;
+  std::vector<std::string> roles;  // role names ("admin", "notary", ...)
+  std::string password_hash;       // PHC string ("$argon2id$v=19$...")
+  std::string totp_secret;         // sealed TOTP secret (base64), "" when none
+  bool totp_enabled = false;       // a secret is only used once enabled (confirmed)
+  std::int64_t totp_last_step = 0; // highest TOTP time step accepted (replay guard)
+  int failed_logins = 0;           // consecutive failures since the last success or lockout
+  std::int64_t locked_until = 0;   // no password check before this time; 0: not locked
+  bool disabled = false;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
+struct UserFilter {
+  int limit = 100;  // 1..10000
+  int offset = 0;   // >= 0
+};
+
+// Fields to change; nullopt leaves a field alone. updated_at is always written.
+struct UserUpdate {
+  std::optional<std::string> display_name;
+  std::optional<std::vector<std::string>> roles;
+  std::optional<bool> disabled;          // enabling also clears the lockout and the counter
+  std::optional<std::string> password_hash;
+  std::int64_t updated_at = 0;
+};
+
+struct LoginFailures {
+  int failed_logins = 0;
+  std::int64_t locked_until = 0;
+};
+
+class UserRepository {
+ public:
+  virtual ~UserRepository() = default;
+  // Errc::already_exists when the id or the username (ignoring ASCII case) is taken;
+  // Errc::invalid_argument for an empty id, username or password hash.
+  virtual core::Result<void> create_user(const UserRecord& rec) = 0;
+  virtual core::Result<UserRecord> get_user(const std::string& id) = 0;  // not_found
+  // Matches ignoring ASCII case. Errc::not_found.
+  virtual core::Result<UserRecord> find_user(const std::string& username) = 0;
+  // Ordered by username (ASCII-lowercased, byte order).
+  virtual core::Result<std::vector<UserRecord>> list_users(const UserFilter& f) = 0;
+  // Errc::not_found.
+  virtual core::Result<UserRecord> update_user(const std::string& id, const UserUpdate& u) = 0;
+  // One failed login, atomically: the counter goes up by one; when it reaches lock_after,
+  // the account is locked until `lock_until` and the counter restarts at 0. Returns the
+  // new state. Errc::not_found; Errc::invalid_argument when lock_after < 1.
+  virtual core::Result<LoginFailures> record_login_failure(const std::string& id, int lock_after,
+                                                           std::int64_t lock_until) = 0;
+  // After a successful login: counter to 0, lockout cleared. Errc::not_found.
+  virtual core::Result<void> clear_login_failures(const std::string& id) = 0;
+};
+
+// TOTP (RFC 6238) state and single-use recovery codes of a user.
+class MfaRepository {
+ public:
+  virtual ~MfaRepository() = default;
+  // Stores a not-yet-confirmed secret (replacing an earlier pending one).
+  // Errc::not_found; Errc::conflict when TOTP is already enabled.
+  virtual core::Result<void> set_pending_totp(const std::string& user_id, const std::string& sealed_secret,
+                                              std::int64_t at) = 0;
+  // Confirms the pending secret, atomically: enabled, last step = `step` (the code just
+  // shown cannot be used again), recovery codes replaced by `recovery_code_hashes`.
+  // Errc::not_found; Errc::conflict when already enabled or no secret is pending.
+  virtual core::Result<void> enable_totp(const std::string& user_id, std::int64_t step,
+                                         const std::vector<std::string>& recovery_code_hashes,
+                                         std::int64_t at) = 0;
+  // Removes the secret and every recovery code (admin reset). Errc::not_found.
+  virtual core::Result<void> reset_totp(const std::string& user_id, std::int64_t at) = 0;
+  // Accepts time step `step` for an enabled user only if it is later than every step
+  // accepted before; true when accepted. Of concurrent callers with the same step, one wins.
+  virtual core::Result<bool> use_totp_step(const std::string& user_id, std::int64_t step) = 0;
+  // Marks the recovery code with this hash used; true when it existed and was unused.
+  virtual core::Result<bool> use_recovery_code(const std::string& user_id, const std::string& code_hash,
+                                               std::int64_t at) = 0;
+  virtual core::Result<int> count_recovery_codes(const std::string& user_id) = 0;  // unused ones
+};
+
+// A login session: every token issued from one password grant shares its family; the
+// access tokens carry it as "sid". Revoking the family ends the session everywhere.
+struct TokenFamilyRecord {
+  std::string id;
+  std::string user_id;
+  std::vector<std::string> amr;  // how the session authenticated (RFC 8176: "pwd", "otp"...)
+  std::int64_t created_at = 0;
+  std::int64_t revoked_at = 0;   // 0: live
+};
+
+struct RefreshTokenRecord {
+  std::string id;
+  std::string family_id;
+  std::string user_id;
+  std::string token_hash;        // lowercase hex SHA-256 of the token; unique
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  std::int64_t used_at = 0;      // 0: not used yet (a refresh token is used once)
+  std::int64_t revoked_at = 0;
+};
+
+struct NewRefreshToken {
+  std::string id;
+  std::string token_hash;
+  std::int64_t expires_at = 0;
+};
+
+enum class RefreshOutcome {
+  rotated,  // the token was live: it is now used and `next` is stored in its family
+  reused,   // it had been used already: its whole family is now revoked (reuse detection)
+  revoked,  // it, or its family, was revoked
+  expired,
+  unknown,  // no such token
+};
+
+struct RefreshRotation {
+  RefreshOutcome outcome = RefreshOutcome::unknown;
+  RefreshTokenRecord presented;  // the presented token as it was (empty when unknown)
+  TokenFamilyRecord family;      // its family (empty when unknown)
+};
+
+class RefreshTokenRepository {
+ public:
+  virtual ~RefreshTokenRepository() = default;
+  // Creates a family and, unless `first` is nullopt, its first refresh token (one
+  // transaction). Errc::already_exists (id or hash taken); Errc::invalid_argument when
+  // the user does not exist.
+  virtual core::Result<void> create_token_family(const TokenFamilyRecord& family,
+                                                 const std::optional<NewRefreshToken>& first) = 0;
+  virtual core::Result<TokenFamilyRecord> get_token_family(const std::string& id) = 0;  // not_found
+  // Uses the token with this hash once, atomically (see RefreshOutcome): of concurrent
+  // callers presenting the same token, exactly one gets `rotated`.
+  virtual core::Result<RefreshRotation> rotate_refresh_token(const std::string& token_hash,
+                                                             const NewRefreshToken& next,
+                                                             std::int64_t now) = 0;
+  virtual core::Result<RefreshTokenRecord> find_refresh_token(const std::string& token_hash) = 0;  // not_found
+  // Revokes the family and its tokens; true when it was live. Errc::not_found.
+  virtual core::Result<bool> revoke_token_family(const std::string& id, std::int64_t at) = 0;
+  // Revokes every live family of a user; returns how many.
+  virtual core::Result<int> revoke_user_token_families(const std::string& user_id, std::int64_t at) = 0;
+};
+
+struct ApiKeyRecord {
+  std::string prefix;              // public part of the key, unique; the client_id
+  std::string secret_hash;         // lowercase hex SHA-256 of the secret part
+  std::string name;
+  std::vector<std::string> roles;
+  std::string owner;               // who created it ("user:alice")
+  std::int64_t created_at = 0;
+  std::int64_t last_used_at = 0;   // 0: never
+  std::int64_t revoked_at = 0;     // 0: live
+};
+
+class ApiKeyRepository {
+ public:
+  virtual ~ApiKeyRepository() = default;
+  // Errc::already_exists (prefix taken); Errc::invalid_argument (empty prefix/hash/name).
+  virtual core::Result<void> insert_api_key(const ApiKeyRecord& rec) = 0;
+  virtual core::Result<ApiKeyRecord> get_api_key(const std::string& prefix) = 0;  // not_found
+  // Ordered by (created_at, prefix); revoked keys included.
+  virtual core::Result<std::vector<ApiKeyRecord>> list_api_keys() = 0;
+  // true when it was live. Errc::not_found.
+  virtual core::Result<bool> revoke_api_key(const std::string& prefix, std::int64_t at) = 0;
+  // Sets last_used_at = at unless it is already >= not_before (frequent callers write
+  // at most once per interval). Unknown prefixes are ignored.
+  virtual core::Result<void> record_api_key_use(const std::string& prefix, std::int64_t at,
+                                                std::int64_t not_before) = 0;
+};
+
+// Keys that sign access tokens (JWT). At most one is current (retired_at == 0).
+struct SigningKeyRecord {
+  std::string kid;                 // JWK thumbprint (RFC 7638); unique
+  std::string algorithm = "ES256";
+  std::string key_label;           // label in the KeyStore
+  std::string key_uri;             // KeyRef uri in the KeyStore
+  std::string public_key;          // SubjectPublicKeyInfo DER, base64
+  std::int64_t created_at = 0;
+  std::int64_t retired_at = 0;     // 0: current
+};
+
+class SigningKeyRepository {
+ public:
+  virtual ~SigningKeyRepository() = default;
+  // Adds a new current key and retires the previous current one(s) at rec.created_at, in
+  // one transaction. Errc::already_exists (kid taken); Errc::invalid_argument.
+  virtual core::Result<void> add_signing_key(const SigningKeyRecord& rec) = 0;
+  // Ordered by (created_at, kid); retired keys included.
+  virtual core::Result<std::vector<SigningKeyRecord>> list_signing_keys() = 0;
+};
+
 class Store : public CertificateRepository,
               public RevocationLister,
               public AuditLog,
               public KeyRecordRepository,
-              public AuthorityRepository {
+              public AuthorityRepository,
+              public UserRepository,
+              public MfaRepository,
+              public RefreshTokenRepository,
+              public ApiKeyRepository,
+              public SigningKeyRepository {
  public:
   virtual std::string backend_name() const = 0;
   // Schema version after migrations (the highest applied; may exceed this binary's own

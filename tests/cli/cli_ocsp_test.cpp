@@ -54,7 +54,7 @@ class CliOcsp : public ::testing::Test {
 
   // Starts `cartorio serve` on a free port; (pid, base URL), or nullopt when it did not start.
   static std::optional<std::pair<std::string, std::string>> start_server(const std::string& env, const fs::path& log) {
-    auto r = run(env + CARTORIO_BIN " serve --listen-http 127.0.0.1:0 --threads 2 >" + log.string() + " 2>&1 & echo $!");
+    auto r = run(env + CARTORIO_BIN " serve --listen-http 127.0.0.1:0 --listen 127.0.0.1:0 --threads 2 >" + log.string() + " 2>&1 & echo $!");
     if (r.exit_code != 0) return std::nullopt;
     const std::string pid = r.out.substr(0, r.out.find('\n'));
     for (int i = 0; i < 200; ++i) {

@@ -458,7 +458,7 @@ TEST_F(CliPki, Serve_PublishesCaCertificatesAndCrlsAtTheUrlsCertificatesCarry) {
 
   const auto log = tmp("serve.log");
   const auto pidfile = tmp("serve.pid");
-  auto r = run(s_env + CARTORIO_BIN " serve --listen-http 127.0.0.1:0 --threads 2 >" + log.string() +
+  auto r = run(s_env + CARTORIO_BIN " serve --listen-http 127.0.0.1:0 --listen 127.0.0.1:0 --threads 2 >" + log.string() +
                " 2>&1 & echo $! >" + pidfile.string());
   ASSERT_EQ(r.exit_code, 0);
   const std::string pid = read_file(pidfile).substr(0, read_file(pidfile).find('\n'));

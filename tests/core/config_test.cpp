@@ -187,6 +187,10 @@ std::string str(int v) { return std::to_string(v); }
 const Override kOverrides[] = {
     {"server.listen", "10.0.0.1:1443", [](const Config& c) { return c.server.listen; }},
     {"server.http_listen", "10.0.0.1:1080", [](const Config& c) { return c.server.http_listen; }},
+    {"server.tls_names", "ca.example,10.0.0.1", [](const Config& c) { return c.server.tls_names; }},
+    {"server.tls_certificate_days", "30", [](const Config& c) { return str(c.server.tls_certificate_days); }},
+    {"server.client_auth", "required", [](const Config& c) { return c.server.client_auth; }},
+    {"server.threads", "4", [](const Config& c) { return str(c.server.threads); }},
     {"pki.public_base_url", "http://env.example", [](const Config& c) { return c.pki.public_base_url; }},
     {"pki.organization", "Env Org", [](const Config& c) { return c.pki.organization; }},
     {"pki.country", "AR", [](const Config& c) { return c.pki.country; }},
@@ -216,6 +220,10 @@ const Override kOverrides[] = {
     {"ocsp.presign_interval_seconds", "100", [](const Config& c) { return str(c.ocsp.presign_interval_seconds); }},
     {"jobs.in_server", "false", [](const Config& c) { return std::string(c.jobs.in_server ? "true" : "false"); }},
     {"jobs.crl_interval_hours", "12", [](const Config& c) { return str(c.jobs.crl_interval_hours); }},
+    {"limits.per_ip_burst", "7", [](const Config& c) { return str(c.limits.per_ip_burst); }},
+    {"limits.per_ip_per_second", "8", [](const Config& c) { return str(c.limits.per_ip_per_second); }},
+    {"limits.per_client_burst", "9", [](const Config& c) { return str(c.limits.per_client_burst); }},
+    {"limits.per_client_per_second", "10", [](const Config& c) { return str(c.limits.per_client_per_second); }},
     {"log.level", "error", [](const Config& c) { return c.log.level; }},
 };
 

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "store/sql/migrations.h"
+#include "store/sql/sql_helpers.h"
 #include "store/sql/sql_transaction.h"
 
 #include <nlohmann/json.hpp>
@@ -14,8 +15,6 @@ namespace {
 using core::Errc;
 using core::Error;
 
-// Largest page a list call returns; callers page with offset / after_id beyond it.
-constexpr int kMaxListLimit = 10000;
 // Key of the transaction lock that makes audit id order equal commit order ("cartaudi").
 constexpr std::int64_t kAuditLockKey = 0x6361727461756469;
 
@@ -26,8 +25,6 @@ constexpr std::string_view kAuditColumns =
     "id, time, actor, action, target, result, source, request_id, details";
 constexpr std::string_view kKeyRecordColumns = "label, uri, backend, algorithm, purpose, state, created_at";
 constexpr std::string_view kAuthorityColumns = "name, cert_pem, key_label, updated_at";
-
-Error in(std::string_view op, const Error& e) { return Error(e.code, std::string(op) + ": " + e.message); }
 
 // Serials as store.h defines them: lowercase hex without leading zeros, at most 20 octets
 // (RFC 5280 4.1.2.2).
@@ -43,18 +40,6 @@ core::Result<void> check_serial(std::string_view op, const std::string& serial) 
 
 // RFC 5280 5.3.1 CRLReason: 0..10, 7 is unused.
 bool valid_reason(int reason) { return reason >= 0 && reason <= 10 && reason != 7; }
-
-core::Result<void> check_not_empty(std::string_view op, std::string_view field, const std::string& v) {
-  if (v.empty()) return Error(Errc::invalid_argument, std::string(op) + ": " + std::string(field) + " is empty");
-  return core::ok();
-}
-
-core::Result<void> check_limit(std::string_view op, int limit) {
-  if (limit < 1 || limit > kMaxListLimit)
-    return Error(Errc::invalid_argument,
-                 std::string(op) + ": limit must be 1.." + std::to_string(kMaxListLimit));
-  return core::ok();
-}
 
 core::Result<std::string> sans_to_json(const std::vector<std::string>& sans) {
   try {
@@ -138,6 +123,26 @@ std::string where_clause(const std::vector<std::string>& conditions) {
 }
 
 }  // namespace
+
+core::Result<std::string> strings_to_json(std::string_view op, const std::vector<std::string>& values) {
+  try {
+    return nlohmann::json(values).dump();
+  } catch (const nlohmann::json::exception&) {
+    return Error(Errc::invalid_argument, std::string(op) + ": a value is not valid UTF-8");
+  }
+}
+
+core::Result<std::vector<std::string>> strings_from_json(std::string_view op, const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_array())
+    return Error(Errc::store_error, std::string(op) + ": stored value is not a JSON array");
+  std::vector<std::string> out;
+  for (const auto& v : j) {
+    if (!v.is_string()) return Error(Errc::store_error, std::string(op) + ": stored array holds a non-string");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
 
 core::Result<std::unique_ptr<Store>> SqlStore::open(SqlDialect dialect, std::unique_ptr<ConnectionPool> pool) {
   auto store = std::make_unique<SqlStore>(Key{}, std::move(dialect), std::move(pool));

@@ -50,6 +50,45 @@ class SqlStore final : public Store {
   core::Result<AuthorityRecord> get_authority(const std::string& name) override;
   core::Result<std::vector<AuthorityRecord>> list_authorities() override;
 
+  // Identity repositories: sql_identity_store.cpp.
+  core::Result<void> create_user(const UserRecord& rec) override;
+  core::Result<UserRecord> get_user(const std::string& id) override;
+  core::Result<UserRecord> find_user(const std::string& username) override;
+  core::Result<std::vector<UserRecord>> list_users(const UserFilter& f) override;
+  core::Result<UserRecord> update_user(const std::string& id, const UserUpdate& u) override;
+  core::Result<LoginFailures> record_login_failure(const std::string& id, int lock_after,
+                                                   std::int64_t lock_until) override;
+  core::Result<void> clear_login_failures(const std::string& id) override;
+
+  core::Result<void> set_pending_totp(const std::string& user_id, const std::string& sealed_secret,
+                                      std::int64_t at) override;
+  core::Result<void> enable_totp(const std::string& user_id, std::int64_t step,
+                                 const std::vector<std::string>& recovery_code_hashes, std::int64_t at) override;
+  core::Result<void> reset_totp(const std::string& user_id, std::int64_t at) override;
+  core::Result<bool> use_totp_step(const std::string& user_id, std::int64_t step) override;
+  core::Result<bool> use_recovery_code(const std::string& user_id, const std::string& code_hash,
+                                       std::int64_t at) override;
+  core::Result<int> count_recovery_codes(const std::string& user_id) override;
+
+  core::Result<void> create_token_family(const TokenFamilyRecord& family,
+                                         const std::optional<NewRefreshToken>& first) override;
+  core::Result<TokenFamilyRecord> get_token_family(const std::string& id) override;
+  core::Result<RefreshRotation> rotate_refresh_token(const std::string& token_hash, const NewRefreshToken& next,
+                                                     std::int64_t now) override;
+  core::Result<RefreshTokenRecord> find_refresh_token(const std::string& token_hash) override;
+  core::Result<bool> revoke_token_family(const std::string& id, std::int64_t at) override;
+  core::Result<int> revoke_user_token_families(const std::string& user_id, std::int64_t at) override;
+
+  core::Result<void> insert_api_key(const ApiKeyRecord& rec) override;
+  core::Result<ApiKeyRecord> get_api_key(const std::string& prefix) override;
+  core::Result<std::vector<ApiKeyRecord>> list_api_keys() override;
+  core::Result<bool> revoke_api_key(const std::string& prefix, std::int64_t at) override;
+  core::Result<void> record_api_key_use(const std::string& prefix, std::int64_t at,
+                                        std::int64_t not_before) override;
+
+  core::Result<void> add_signing_key(const SigningKeyRecord& rec) override;
+  core::Result<std::vector<SigningKeyRecord>> list_signing_keys() override;
+
   std::string backend_name() const override { return m_dialect.backend_name; }
   core::Result<int> schema_version() override;
   core::Result<void> check() override;

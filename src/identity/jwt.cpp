@@ -1,0 +1,140 @@
+#include "identity/jwt.h"
+
+#include "crypto/primitives.h"
+#include "identity/detail/encoding.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+
+#include <memory>
+
+namespace cartorio::identity::jwt {
+namespace {
+
+using core::Errc;
+using core::Error;
+
+struct EcdsaSigDeleter {
+  void operator()(ECDSA_SIG* s) const noexcept { ECDSA_SIG_free(s); }
+};
+using EcdsaSig = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
+
+bool is_p256(EVP_PKEY* key) {
+  if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
+  char group[64] = {};
+  std::size_t len = 0;
+  if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) != 1) return false;
+  const std::string_view name(group, len);
+  return name == "prime256v1" || name == "P-256" || name == "secp256r1";
+}
+
+}  // namespace
+
+core::Result<crypto::Bytes> ecdsa_der_to_raw(crypto::ByteView der, std::size_t n) {
+  const unsigned char* p = der.data();
+  EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig || p != der.data() + der.size()) return Error(Errc::crypto_error, "ECDSA signature: malformed DER");
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig.get(), &r, &s);
+  crypto::Bytes out(2 * n);
+  if (BN_bn2binpad(r, out.data(), static_cast<int>(n)) < 0 || BN_bn2binpad(s, out.data() + n, static_cast<int>(n)) < 0)
+    return Error(Errc::crypto_error, "ECDSA signature: integer longer than the curve size");
+  return out;
+}
+
+core::Result<crypto::Bytes> ecdsa_raw_to_der(crypto::ByteView raw) {
+  if (raw.empty() || raw.size() % 2 != 0) return Error(Errc::crypto_error, "ECDSA signature: odd raw length");
+  const std::size_t n = raw.size() / 2;
+  crypto::Bignum r(BN_bin2bn(raw.data(), static_cast<int>(n), nullptr));
+  crypto::Bignum s(BN_bin2bn(raw.data() + n, static_cast<int>(n), nullptr));
+  EcdsaSig sig(ECDSA_SIG_new());
+  if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1)
+    return Error(Errc::crypto_error, "ECDSA signature: cannot build");
+  (void)r.release();  // owned by sig now
+  (void)s.release();
+  unsigned char* buf = nullptr;
+  const int len = i2d_ECDSA_SIG(sig.get(), &buf);
+  if (len <= 0) return Error(Errc::crypto_error, "ECDSA signature: cannot encode");
+  crypto::Bytes out(buf, buf + len);
+  OPENSSL_free(buf);
+  return out;
+}
+
+core::Result<std::string> sign_es256(EVP_PKEY* key, std::string_view header_json, std::string_view payload_json) {
+  if (!is_p256(key)) return Error(Errc::unsupported_key_type, "ES256 needs an EC P-256 key");
+  const std::string input = detail::base64url_encode(crypto::as_bytes(header_json)) + "." +
+                            detail::base64url_encode(crypto::as_bytes(payload_json));
+  crypto::MdCtx ctx(EVP_MD_CTX_new());
+  std::size_t len = 0;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1)
+    return Error(Errc::crypto_error, "ES256: cannot start signing: " + crypto::openssl_errors());
+  crypto::Bytes der(len);
+  if (EVP_DigestSign(ctx.get(), der.data(), &len, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size()) != 1)
+    return Error(Errc::crypto_error, "ES256: signing failed: " + crypto::openssl_errors());
+  der.resize(len);
+  CARTORIO_TRY(auto raw, ecdsa_der_to_raw(der));
+  return input + "." + detail::base64url_encode(raw);
+}
+
+core::Result<CompactJws> split_compact(std::string_view token) {
+  if (token.size() > kMaxTokenBytes) return Error(Errc::unauthenticated, "token larger than 8 KiB");
+  const auto first = token.find('.');
+  if (first == std::string_view::npos) return Error(Errc::unauthenticated, "token is not a compact JWS");
+  const auto second = token.find('.', first + 1);
+  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
+    return Error(Errc::unauthenticated, "token is not a compact JWS (three parts)");
+  auto header = detail::base64url_decode(token.substr(0, first));
+  auto payload = detail::base64url_decode(token.substr(first + 1, second - first - 1));
+  auto signature = detail::base64url_decode(token.substr(second + 1));
+  if (!header || !payload || !signature || header->empty() || payload->empty())
+    return Error(Errc::unauthenticated, "token part is not base64url");
+  CompactJws out;
+  out.signing_input = std::string(token.substr(0, second));
+  out.header_json = crypto::to_string(*header);
+  out.payload_json = crypto::to_string(*payload);
+  out.signature = std::move(*signature);
+  return out;
+}
+
+bool verify_es256(EVP_PKEY* public_key, std::string_view signing_input, crypto::ByteView raw_signature) {
+  if (raw_signature.size() != 2 * kP256CoordinateBytes || !is_p256(public_key)) return false;
+  auto der = ecdsa_raw_to_der(raw_signature);
+  if (!der) return false;
+  crypto::MdCtx ctx(EVP_MD_CTX_new());
+  const bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, public_key) == 1 &&
+                  EVP_DigestVerify(ctx.get(), der->data(), der->size(),
+                                   reinterpret_cast<const unsigned char*>(signing_input.data()),
+                                   signing_input.size()) == 1;
+  (void)crypto::openssl_errors();  // a refused signature leaves errors on the queue
+  return ok;
+}
+
+core::Result<EcPublicJwk> p256_public_jwk(EVP_PKEY* key) {
+  if (!is_p256(key)) return Error(Errc::unsupported_key_type, "JWK: the key is not EC P-256");
+  BIGNUM* x_raw = nullptr;
+  BIGNUM* y_raw = nullptr;
+  const int okx = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x_raw);
+  crypto::Bignum x(x_raw);
+  const int oky = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y_raw);
+  crypto::Bignum y(y_raw);
+  if (okx != 1 || oky != 1) return Error(Errc::crypto_error, "JWK: cannot read the public point");
+  crypto::Bytes xb(kP256CoordinateBytes), yb(kP256CoordinateBytes);
+  if (BN_bn2binpad(x.get(), xb.data(), static_cast<int>(xb.size())) < 0 ||
+      BN_bn2binpad(y.get(), yb.data(), static_cast<int>(yb.size())) < 0)
+    return Error(Errc::crypto_error, "JWK: coordinate too long");
+  return EcPublicJwk{detail::base64url_encode(xb), detail::base64url_encode(yb)};
+}
+
+std::string jwk_thumbprint(const EcPublicJwk& jwk) {
+  // RFC 7638 3.2: required members only, lexicographic order, no whitespace.
+  const std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + jwk.x + R"(","y":")" + jwk.y + R"("})";
+  const auto digest = crypto::sha256(crypto::as_bytes(canonical));
+  return detail::base64url_encode(digest);
+}
+
+}  // namespace cartorio::identity::jwt

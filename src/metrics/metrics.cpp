@@ -1,0 +1,129 @@
+#include "metrics/metrics.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace cartorio::metrics {
+
+namespace {
+
+std::string escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string label_text(const Labels& labels, const std::string& extra = "") {
+  std::string out;
+  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + k + "=\"" + escape(v) + "\"";
+  if (!extra.empty()) out += (out.empty() ? "" : ",") + extra;
+  return out.empty() ? "" : "{" + out + "}";
+}
+
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+const std::vector<double> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                             0.05,   0.1,   0.25,   0.5,   1,    2.5, 5, 10};
+
+Registry& described() {
+  static Registry& r = [] () -> Registry& {
+    static Registry reg;
+    reg.describe_counter("cartorio_http_requests_total", "HTTP requests answered, by listener, method, route and status");
+    reg.describe_histogram("cartorio_http_request_duration_seconds", "HTTP request latency, by listener and route",
+                           kLatencyBuckets);
+    reg.describe_counter("cartorio_key_operations_total", "Private-key operations, by purpose");
+    reg.describe_counter("cartorio_certificates_issued_total", "Certificates issued, by CA and profile");
+    reg.describe_counter("cartorio_rate_limited_total", "Requests refused by rate limiting, by scope");
+    return reg;
+  }();
+  return r;
+}
+
+}  // namespace
+
+void Registry::describe_counter(const std::string& name, const std::string& help) {
+  std::lock_guard lock(m_mutex);
+  m_families.try_emplace(name, Family{help, false, {}, {}, {}});
+}
+
+void Registry::describe_histogram(const std::string& name, const std::string& help, std::vector<double> buckets) {
+  std::lock_guard lock(m_mutex);
+  m_families.try_emplace(name, Family{help, true, std::move(buckets), {}, {}});
+}
+
+void Registry::increment(const std::string& name, const Labels& labels, std::uint64_t by) {
+  std::lock_guard lock(m_mutex);
+  auto& f = m_families[name];
+  f.counters[labels] += by;
+}
+
+void Registry::observe(const std::string& name, const Labels& labels, double value) {
+  std::lock_guard lock(m_mutex);
+  auto& f = m_families[name];
+  auto& h = f.histograms[labels];
+  if (h.counts.size() != f.buckets.size()) h.counts.assign(f.buckets.size(), 0);
+  for (std::size_t i = 0; i < f.buckets.size(); ++i)
+    if (value <= f.buckets[i]) {
+      ++h.counts[i];
+      break;
+    }
+  ++h.count;
+  h.sum += value;
+}
+
+std::string Registry::render() const {
+  std::lock_guard lock(m_mutex);
+  std::ostringstream os;
+  for (const auto& [name, f] : m_families) {
+    os << "# HELP " << name << " " << f.help << "\n# TYPE " << name << (f.histogram ? " histogram\n" : " counter\n");
+    for (const auto& [labels, value] : f.counters) os << name << label_text(labels) << " " << value << "\n";
+    for (const auto& [labels, h] : f.histograms) {
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i < f.buckets.size(); ++i) {
+        cumulative += h.counts[i];
+        os << name << "_bucket" << label_text(labels, "le=\"" + number(f.buckets[i]) + "\"") << " " << cumulative
+           << "\n";
+      }
+      os << name << "_bucket" << label_text(labels, "le=\"+Inf\"") << " " << h.count << "\n";
+      os << name << "_sum" << label_text(labels) << " " << number(h.sum) << "\n";
+      os << name << "_count" << label_text(labels) << " " << h.count << "\n";
+    }
+  }
+  return os.str();
+}
+
+Registry& registry() { return described(); }
+
+void count_key_operation(const std::string& purpose) {
+  registry().increment("cartorio_key_operations_total", {{"purpose", purpose}});
+}
+
+void count_certificate_issued(const std::string& issuer, const std::string& profile) {
+  registry().increment("cartorio_certificates_issued_total", {{"issuer", issuer}, {"profile", profile}});
+}
+
+void observe_http_request(const std::string& listener, const std::string& method, const std::string& route,
+                          int status, std::chrono::microseconds duration) {
+  auto& r = registry();
+  r.increment("cartorio_http_requests_total",
+              {{"listener", listener}, {"method", method}, {"route", route}, {"status", std::to_string(status)}});
+  r.observe("cartorio_http_request_duration_seconds", {{"listener", listener}, {"route", route}},
+            static_cast<double>(duration.count()) / 1e6);
+}
+
+void count_rate_limited(const std::string& scope) {
+  registry().increment("cartorio_rate_limited_total", {{"scope", scope}});
+}
+
+}  // namespace cartorio::metrics
