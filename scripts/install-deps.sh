@@ -19,7 +19,7 @@ PACKAGES=(
   # real engines started by the test fixtures
   postgresql postgresql-client softhsm2 opensc redis-server
   # independent clients the tests use
-  curl python3 procps
+  curl python3 procps oathtool
 )
 
 export DEBIAN_FRONTEND=noninteractive

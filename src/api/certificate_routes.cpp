@@ -1,14 +1,13 @@
 #include "api/certificate_routes.h"
 
 #include "api/error_response.h"
+#include "api/json_body.h"
 #include "crypto/bytes.h"
 #include "crypto/x509.h"
 #include "pki/certificate_issuer.h"
 #include "pki/certificate_json.h"
 
 #include <nlohmann/json.hpp>
-
-#include <charconv>
 
 #include <openssl/x509.h>
 
@@ -24,21 +23,6 @@ namespace {
 
 constexpr int kMaxPageSize = 1000;
 
-std::optional<nlohmann::json> parse_body(const Request& req) {
-  auto j = nlohmann::json::parse(req.body(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return j;
-}
-
-std::optional<int> int_param(const Request& req, std::string_view name, int min, int max, int fallback) {
-  auto v = req.query_param(name);
-  if (!v) return fallback;
-  int n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || p != v->data() + v->size() || n < min || n > max) return std::nullopt;
-  return n;
-}
-
 // The store spells serials in lowercase hex without leading zeros; accept any hex form.
 core::Result<std::string> canonical_serial(std::string_view text) {
   CARTORIO_TRY(auto serial, crypto::serial_from_hex(text));
@@ -46,7 +30,7 @@ core::Result<std::string> canonical_serial(std::string_view text) {
 }
 
 Response issue(const CertificateServices& s, const Request& req, const Principal& who) {
-  auto body = parse_body(req);
+  auto body = parse_json_object(req);
   if (!body) return bad_request("request.invalid_json", "the body must be a JSON object");
   const auto profile = body->value("profile", std::string());
   const auto csr = body->value("csr", std::string());
@@ -77,9 +61,9 @@ Response issue(const CertificateServices& s, const Request& req, const Principal
 
 Response list(const CertificateServices& s, const Request& req) {
   store::CertificateFilter f;
-  auto limit = int_param(req, "limit", 1, kMaxPageSize, 100);
-  auto offset = int_param(req, "offset", 0, 1'000'000'000, 0);
-  auto within = int_param(req, "expiring_within_days", 0, 36500, -1);
+  auto limit = int_query(req, "limit", 1, kMaxPageSize, 100);
+  auto offset = int_query(req, "offset", 0, 1'000'000'000, 0);
+  auto within = int_query(req, "expiring_within_days", 0, 36500, -1);
   if (!limit || !offset || !within)
     return bad_request("request.invalid_query", "limit (1..1000), offset (>= 0) and expiring_within_days (0..36500)");
   f.limit = *limit;
@@ -120,7 +104,7 @@ Response chain(const CertificateServices& s, const Request& req) {
 }
 
 Response revoke(const CertificateServices& s, const Request& req, const Principal& who) {
-  auto body = parse_body(req);
+  auto body = parse_json_object(req);
   if (!body) return bad_request("request.invalid_json", "the body must be a JSON object");
   const auto reason_name = body->value("reason", std::string("unspecified"));
   auto reason = pki::parse_revocation_reason(reason_name);

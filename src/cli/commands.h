@@ -21,5 +21,6 @@ void add_ca_commands(CLI::App& app, CommandContext& ctx);
 void add_cert_commands(CLI::App& app, CommandContext& ctx);
 void add_crl_commands(CLI::App& app, CommandContext& ctx);
 void add_ocsp_commands(CLI::App& app, CommandContext& ctx);
+void add_user_commands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace cartorio::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   add_cert_commands(app, ctx);
   add_crl_commands(app, ctx);
   add_ocsp_commands(app, ctx);
+  add_user_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

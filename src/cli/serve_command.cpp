@@ -3,10 +3,13 @@
 // joins it on the same server code. `cartorio worker`: the jobs alone, for deployments
 // that run them apart from the servers.
 #include "api/certificate_routes.h"
+#include "api/identity_routes.h"
+#include "api/openapi.h"
 #include "api/ocsp_routes.h"
 #include "api/rate_limiter.h"
 #include "api/secured_router.h"
 #include "api/public_pki_routes.h"
+#include "app/identity_setup.h"
 #include "app/jobs.h"
 #include "app/runtime.h"
 #include "app/server_identity.h"
@@ -47,18 +50,6 @@ struct ServeOptions {
   std::string listen_http;
   std::string listen;
   unsigned threads = 0;
-};
-
-// Bearer tokens and API keys are verified by the identity service; until an installation
-// has one wired in, this listener accepts client certificates only and refuses tokens.
-class ClientCertificatesOnly final : public identity::Authenticator {
- public:
-  core::Result<identity::Principal> authenticate_bearer(std::string_view) override {
-    return core::Error{core::Errc::unauthenticated, "access tokens are not enabled on this server"};
-  }
-  core::Result<identity::Principal> authenticate_api_key(std::string_view) override {
-    return core::Error{core::Errc::unauthenticated, "API keys are not enabled on this server"};
-  }
 };
 
 std::function<void(const http::ServerOptions::Completed&)> record_metrics(std::string listener) {
@@ -103,13 +94,14 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (!tls) return fail(tls.error());
   auto hierarchy = rt->hierarchy();
   if (!hierarchy) return fail(hierarchy.error());
-  ClientCertificatesOnly authenticator;
+  auto identity = app::open_identity(*rt);
+  if (!identity) return fail(identity.error());
   api::RateLimits limits;
   limits.per_ip = {cfg->limits.per_ip_burst, static_cast<double>(cfg->limits.per_ip_per_second)};
   limits.per_client = {cfg->limits.per_client_burst, static_cast<double>(cfg->limits.per_client_per_second)};
   api::RateLimiter limiter(*rt->cache, limits);
   api::AuthContext auth;
-  auth.authenticator = &authenticator;
+  auth.authenticator = identity->get();
   auth.client_certificates = [&rt](const http::ClientCertificate& c) {
     return app::principal_for_client_certificate(*rt->store, c);
   };
@@ -133,6 +125,8 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
     return revoked.record;
   };
   if (auto r = api::add_certificate_routes(secured, std::move(services)); !r) return fail(r.error());
+  if (auto r = api::add_identity_routes(secured, **identity); !r) return fail(r.error());
+  if (auto r = api::add_openapi_route(secured); !r) return fail(r.error());
 
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);

@@ -69,6 +69,9 @@ const std::vector<Key>& keys() {
       INT("limits.per_ip_per_second", limits.per_ip_per_second, "... and per second after that"),
       INT("limits.per_client_burst", limits.per_client_burst, "API calls an authenticated client may make at once"),
       INT("limits.per_client_per_second", limits.per_client_per_second, "... and per second after that"),
+      TEXT("identity.data_key_file", identity.data_key_file, "identity data key (32 random bytes, hex): seals TOTP secrets", false),
+      INT("identity.access_token_minutes", identity.access_token_minutes, "lifetime of JWT access tokens"),
+      INT("identity.refresh_token_days", identity.refresh_token_days, "lifetime of a refresh-token family"),
       TEXT("log.level", log.level, "debug | info | warn | error", false),
   };
   return k;
@@ -123,6 +126,11 @@ void validate(const Config& c, std::vector<std::string>& problems) {
                                    {"limits.per_client_burst", c.limits.per_client_burst},
                                    {"limits.per_client_per_second", c.limits.per_client_per_second}})
     if (value < 1 || value > 1'000'000) problems.push_back(std::string(key) + ": must be between 1 and 1000000");
+  if (c.identity.access_token_minutes < 1 || c.identity.access_token_minutes > 24 * 60)
+    problems.push_back("identity.access_token_minutes: must be between 1 and 1440");
+  if (c.identity.refresh_token_days < 1 || c.identity.refresh_token_days > 365)
+    problems.push_back("identity.refresh_token_days: must be between 1 and 365");
+  if (c.identity.data_key_file.empty()) problems.push_back("identity.data_key_file: must not be empty");
   if (c.objects.backend != "filesystem")
     problems.push_back("objects.backend: must be \"filesystem\", got \"" + c.objects.backend + "\"");
   if (c.cache.backend != "memory" && c.cache.backend != "redis")

@@ -86,6 +86,14 @@ struct Config {
     int per_client_per_second = 50;
   } limits;
 
+  struct Identity {
+    // 32 random bytes (hex) that seal TOTP secrets and key recovery codes; created by
+    // `init` (or the first `serve`). Every instance of an installation needs the same file.
+    std::string data_key_file = "identity.key";
+    int access_token_minutes = 10;
+    int refresh_token_days = 30;
+  } identity;
+
   struct Log {
     std::string level = "info";
   } log;

@@ -69,6 +69,23 @@ core::Result<Request> Request::create(std::string_view method, std::string targe
   return r;
 }
 
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view encoded) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!encoded.empty()) {
+    auto amp = encoded.find('&');
+    std::string_view pair = encoded.substr(0, amp);
+    encoded = amp == std::string_view::npos ? std::string_view{} : encoded.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    auto key = detail::percent_decode(pair.substr(0, eq), true);
+    auto value = eq == std::string_view::npos ? std::optional<std::string>(std::string{})
+                                              : detail::percent_decode(pair.substr(eq + 1), true);
+    if (!key || !value) return std::nullopt;
+    out.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
 std::optional<std::string> Request::query_param(std::string_view name) const {
   std::string_view rest = m_query;
   while (!rest.empty()) {

@@ -41,6 +41,10 @@ struct ClientCertificate {
   std::vector<std::string> san_emails;
 };
 
+// application/x-www-form-urlencoded (also a query string): the name=value pairs in order,
+// decoded ('+' is a space); nullopt when an escape is malformed.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view encoded);
+
 class Request {
  public:
   using Param = std::pair<std::string, std::string>;

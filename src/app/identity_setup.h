@@ -1,0 +1,21 @@
+// The identity service of an installation: its data key file and options from the config.
+// `serve` and the `user` commands open it the same way.
+#pragma once
+
+#include "app/runtime.h"
+#include "identity/identity_service.h"
+
+#include <memory>
+
+namespace cartorio::app {
+
+// Reads identity.data_key_file (32 bytes, hex), creating it (0600) when absent. Two
+// processes creating it at once agree on one key: the file is published with link(2),
+// which never replaces an existing file. Errc::config_invalid for a file of the wrong form.
+core::Result<crypto::SecretBytes> identity_data_key(const core::Config& config);
+
+// The service over the runtime's store, keys, cache and clock, with a current JWT signing
+// key (created on first use). The runtime must outlive it.
+core::Result<std::unique_ptr<identity::IdentityService>> open_identity(const Runtime& rt);
+
+}  // namespace cartorio::app
