@@ -160,13 +160,28 @@ Response revoke_token(IdentityService& identity, const Request& req) {
 
 // --- the caller's own account -------------------------------------------------------------------
 
+bool is_user(const Principal& who) { return who.subject.starts_with("user:"); }
+
+// Password and MFA belong to user accounts; an API key or a service certificate has none.
+Response not_a_user() {
+  return Response::problem(409, "identity.not_a_user", "Not a user account",
+                           "this caller is a service (API key or client certificate), not a user account");
+}
+
+// A user's account; for a service, who the server takes it for.
 Response me(IdentityService& identity, const Request& req, const Principal& who) {
+  if (!is_user(who))
+    return Response::json(json{{"subject", who.subject},
+                               {"roles", roles_json(who.roles)},
+                               {"auth_method", identity::to_string(who.method)}}
+                              .dump());
   auto u = identity.me(actor_of(req, who));
   if (!u) return error_response(u.error());
   return Response::json(user_json(*u).dump());
 }
 
 Response change_password(IdentityService& identity, const Request& req, const Principal& who) {
+  if (!is_user(who)) return not_a_user();
   auto body = parse_json_object(req);
   if (!body) return bad_request("request.invalid_json", "the body must be a JSON object");
   auto current = string_field(*body, "current_password");
@@ -177,6 +192,7 @@ Response change_password(IdentityService& identity, const Request& req, const Pr
 }
 
 Response start_totp(IdentityService& identity, const Request& req, const Principal& who) {
+  if (!is_user(who)) return not_a_user();
   auto e = identity.start_totp_enrollment(actor_of(req, who));
   if (!e) return error_response(e.error());
   return no_store(Response::json(
@@ -184,6 +200,7 @@ Response start_totp(IdentityService& identity, const Request& req, const Princip
 }
 
 Response confirm_totp(IdentityService& identity, const Request& req, const Principal& who) {
+  if (!is_user(who)) return not_a_user();
   auto body = parse_json_object(req);
   if (!body) return bad_request("request.invalid_json", "the body must be a JSON object");
   auto code = string_field(*body, "code");

@@ -81,6 +81,10 @@ std::int64_t time_step(core::TimePoint t, std::chrono::seconds period) {
 
 std::optional<std::int64_t> match(crypto::ByteView secret, std::string_view code, std::int64_t now_step, int window,
                                   int digits) {
+  // hotp() only makes 6..9 digits (it clamps anything else): a code of another length
+  // cannot be checked, and comparing it with a clamped candidate would accept a prefix
+  // (digits < 6) or read past the candidate (digits > 10).
+  if (digits < 6 || digits > 9) return std::nullopt;
   if (code.size() != static_cast<std::size_t>(digits) || !all_digits(code)) return std::nullopt;
   std::optional<std::int64_t> found;
   for (std::int64_t step = now_step - window; step <= now_step + window; ++step) {
