@@ -45,9 +45,11 @@ Response issue(const CertificateServices& s, const Request& req, const Principal
     ir.issuer = (*body)["issuer"].get<std::string>();
   }
   if (body->contains("validity_days")) {
-    if (!(*body)["validity_days"].is_number_integer())
-      return bad_request("request.invalid_field", "validity_days must be an integer");
-    ir.validity_days = (*body)["validity_days"].get<int>();
+    const auto& v = (*body)["validity_days"];
+    // The profile bounds it further; this only keeps the number an int.
+    if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 36500)
+      return bad_request("request.invalid_field", "validity_days must be an integer in 1..36500");
+    ir.validity_days = v.get<int>();
   }
   pki::CertificateIssuer issuer(*s.hierarchy, *s.keys, *s.store, *s.clock, s.urls);
   auto issued = issuer.issue(ir);
@@ -104,13 +106,16 @@ Response chain(const CertificateServices& s, const Request& req) {
 }
 
 Response revoke(const CertificateServices& s, const Request& req, const Principal& who) {
-  auto body = parse_json_object(req);
+  auto serial = canonical_serial(req.param("serial"));
+  if (!serial) return error_response(serial.error());
+  // Every field is optional: an empty body revokes with reason "unspecified".
+  auto body = req.body().empty() ? std::optional<nlohmann::json>(nlohmann::json::object()) : parse_json_object(req);
   if (!body) return bad_request("request.invalid_json", "the body must be a JSON object");
+  if (body->contains("reason") && !(*body)["reason"].is_string())
+    return bad_request("request.invalid_field", "reason must be a string");
   const auto reason_name = body->value("reason", std::string("unspecified"));
   auto reason = pki::parse_revocation_reason(reason_name);
   if (!reason) return error_response(reason.error());
-  auto serial = canonical_serial(req.param("serial"));
-  if (!serial) return error_response(serial.error());
   auto rec = s.revoke(*serial, *reason, who.subject, req.remote_address());
   if (!rec) return error_response(rec.error());
   return Response::json(pki::to_json(*rec, false).dump());

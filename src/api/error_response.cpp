@@ -17,6 +17,8 @@ int http_status_for(Errc code) {
     case Errc::conflict: return 409;
     case Errc::store_unavailable:
     case Errc::key_backend:
+    case Errc::key_sealed:
+    case Errc::not_initialized:
     case Errc::ca_offline: return 503;
     default: break;
   }

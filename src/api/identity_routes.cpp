@@ -43,7 +43,8 @@ json api_key_json(const identity::ApiKeyView& k) {
 
 // {"roles": ["notary", ...]} -> roles; a 400 response for anything else.
 std::variant<std::vector<identity::Role>, Response> roles_of(const json& body) {
-  if (!body.contains("roles") || !body["roles"].is_array())
+  if (!body.contains("roles")) return bad_request("request.missing_field", "roles is required");
+  if (!body["roles"].is_array())
     return bad_request("request.invalid_field", "roles must be an array of role names");
   std::vector<identity::Role> out;
   for (const auto& r : body["roles"]) {
@@ -154,7 +155,8 @@ Response revoke_token(IdentityService& identity, const Request& req) {
   if (value.empty()) return oauth_error(identity::OAuthError::invalid_request, "token is required");
   identity::Actor actor{"oauth:revoke", req.remote_address().empty() ? "local" : req.remote_address(),
                         req.request_id()};
-  if (auto r = identity.revoke(value, actor); !r) return error_response(r.error());
+  if (auto r = identity.revoke(value, actor); !r)  // RFC 7009 2.2.1: OAuth errors here too
+    return oauth_error(identity::OAuthError::temporarily_unavailable, "the token could not be revoked; retry later");
   return no_store(Response::json("{}"));  // RFC 7009 2.2: 200 whether or not it was known
 }
 
@@ -232,6 +234,8 @@ Response create_user(IdentityService& identity, const Request& req, const Princi
   if (!username || !password) return bad_request("request.missing_field", "username, password and roles are required");
   nu.username = *username;
   nu.password = *password;
+  if (body->contains("display_name") && !(*body)["display_name"].is_string())
+    return bad_request("request.invalid_field", "display_name must be a string");
   nu.display_name = string_field(*body, "display_name").value_or("");
   auto roles = roles_of(*body);
   if (auto* r = std::get_if<Response>(&roles)) return std::move(*r);
@@ -306,9 +310,7 @@ Response create_api_key(IdentityService& identity, const Request& req, const Pri
   if (!created) return error_response(created.error());
   auto j = api_key_json(created->info);
   j["key"] = created->key;
-  Response r = no_store(Response::json(j.dump(), 201));
-  r.set_header("Location", "/api/v1/api-keys/" + created->info.prefix);
-  return r;
+  return no_store(Response::json(j.dump(), 201));
 }
 
 Response revoke_api_key(IdentityService& identity, const Request& req, const Principal& who) {
