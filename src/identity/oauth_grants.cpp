@@ -492,7 +492,10 @@ core::Result<void> IdentityService::revoke(std::string_view token, const Actor& 
   std::string sid;
   std::string target;
   if (token.find('.') != std::string_view::npos) {
-    auto claims = decode_access_token(token, true);
+    // Expiry does not matter here: a token of ours (its signature verifies) names its
+    // session, and a client logging out after its access token expired must still end
+    // that session (its refresh token lives on otherwise).
+    auto claims = decode_access_token(token, false);
     if (!claims) {
       if (claims.error().code == Errc::store_unavailable) return std::move(claims).error();
       return core::ok();  // RFC 7009 2.2: an invalid token is not an error
