@@ -113,7 +113,7 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(const Reque
   return std::make_pair((*pairs)[0].second, (*pairs)[1].second);
 }
 
-Response token(IdentityService& identity, const Request& req) {
+Response token(IdentityService& identity, const ClientCertificateMapper& certificates, const Request& req) {
   auto form = read_form(req);
   if (auto* r = std::get_if<Response>(&form)) return std::move(*r);
   const auto& f = std::get<Form>(form);
@@ -136,6 +136,13 @@ Response token(IdentityService& identity, const Request& req) {
     tr.client_secret = creds->second;
   }
   if (tr.grant_type.empty()) return oauth_error(identity::OAuthError::invalid_request, "grant_type is required");
+  // Mutual-TLS client authentication (RFC 8705 2.2): no secret, a verified certificate.
+  if (tr.grant_type == "client_credentials" && tr.client_secret.empty() && req.client_certificate() && certificates) {
+    auto service = certificates(*req.client_certificate());
+    if (!service) return oauth_error(identity::OAuthError::invalid_client, "client authentication failed");
+    tr.certificate_client = std::move(*service);
+    tr.certificate_thumbprint = certificate_thumbprint(*req.client_certificate());
+  }
   auto result = identity.grant(tr);
   if (!result.ok()) {
     const auto& e = result.error();
@@ -320,9 +327,11 @@ Response revoke_api_key(IdentityService& identity, const Request& req, const Pri
 
 }  // namespace
 
-core::Result<void> add_identity_routes(SecuredRouter& router, IdentityService& identity) {
+core::Result<void> add_identity_routes(SecuredRouter& router, IdentityService& identity,
+                                       ClientCertificateMapper client_certificates) {
   IdentityService* id = &identity;
-  CARTORIO_TRY_VOID(router.add_public(Method::post, "/oauth/token", [id](const Request& r) { return token(*id, r); }));
+  CARTORIO_TRY_VOID(router.add_public(Method::post, "/oauth/token", [id, certs = std::move(client_certificates)](
+                                                                         const Request& r) { return token(*id, certs, r); }));
   CARTORIO_TRY_VOID(
       router.add_public(Method::post, "/oauth/revoke", [id](const Request& r) { return revoke_token(*id, r); }));
   CARTORIO_TRY_VOID(router.add_public(Method::get, "/.well-known/jwks.json", [id](const Request&) {

@@ -28,6 +28,9 @@ namespace cartorio::api {
 inline constexpr std::size_t kMaxTokenRequestBytes = 16 * 1024;
 
 // `identity` must outlive the router. Registering does not call the service.
-core::Result<void> add_identity_routes(SecuredRouter& router, identity::IdentityService& identity);
+// `client_certificates` maps a verified TLS client certificate to its service for the
+// client_credentials grant by mutual TLS (RFC 8705); empty: that grant needs an API key.
+core::Result<void> add_identity_routes(SecuredRouter& router, identity::IdentityService& identity,
+                                       ClientCertificateMapper client_certificates = {});
 
 }  // namespace cartorio::api

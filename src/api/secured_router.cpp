@@ -1,6 +1,7 @@
 #include "api/secured_router.h"
 
 #include "core/log.h"
+#include "crypto/bytes.h"
 
 #include <nlohmann/json.hpp>
 
@@ -48,10 +49,43 @@ std::string target_of(const Request& req) {
 
 }  // namespace
 
+std::string certificate_thumbprint(const http::ClientCertificate& cert) {
+  auto der_digest = crypto::from_hex(cert.sha256_fingerprint);
+  if (!der_digest || der_digest->size() != 32) return {};
+  std::string b64 = crypto::to_base64(*der_digest);
+  for (auto& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!b64.empty() && b64.back() == '=') b64.pop_back();
+  return b64;
+}
+
+namespace {
+
+// A certificate-bound token must come over a connection presenting that certificate, and
+// the certificate must still be one we accept (a revoked one ends its tokens at once).
+core::Result<identity::Principal> check_binding(const AuthContext& auth, const Request& req,
+                                                identity::Principal principal) {
+  if (principal.certificate_thumbprint.empty()) return principal;
+  const auto& cert = req.client_certificate();
+  if (!cert || !auth.client_certificates) return core::Error{Errc::unauthenticated, "token bound to a client certificate"};
+  const std::string presented = certificate_thumbprint(*cert);
+  if (presented.size() != principal.certificate_thumbprint.size() ||
+      !crypto::constant_time_equal(crypto::as_bytes(presented), crypto::as_bytes(principal.certificate_thumbprint)))
+    return core::Error{Errc::unauthenticated, "token bound to another client certificate"};
+  CARTORIO_TRY(auto service, auth.client_certificates(*cert));
+  if (service.subject != principal.subject)
+    return core::Error{Errc::unauthenticated, "client certificate names another service"};
+  return principal;
+}
+
+}  // namespace
+
 core::Result<identity::Principal> authenticate(const AuthContext& auth, const Request& req) {
   if (auto header = req.header("Authorization")) {
     auto [scheme, credential] = split_authorization(*header);
-    if (scheme == "bearer" && !credential.empty()) return auth.authenticator->authenticate_bearer(credential);
+    if (scheme == "bearer" && !credential.empty()) {
+      CARTORIO_TRY(auto principal, auth.authenticator->authenticate_bearer(credential));
+      return check_binding(auth, req, std::move(principal));
+    }
     if (scheme == "apikey" && !credential.empty()) return auth.authenticator->authenticate_api_key(credential);
     return core::Error{Errc::unauthenticated, "unsupported Authorization scheme"};
   }

@@ -3,7 +3,9 @@
 // add_public, which says so), and each call:
 //   1. authenticates: "Authorization: Bearer <JWT>", else "Authorization: ApiKey <key>" or
 //      "X-API-Key: <key>", else a verified TLS client certificate mapped to a service
-//      principal. None -> 401 problem (auth.unauthenticated) with WWW-Authenticate: Bearer;
+//      principal. A bearer token bound to a client certificate (RFC 8705) is accepted
+//      only on a connection presenting that certificate, which must still map to a
+//      service (issued by us, not revoked). None -> 401 problem (auth.unauthenticated) with WWW-Authenticate: Bearer;
 //      a credential that fails -> the same 401 (the reason goes to the log only).
 //   1b. rate-limits per client (principal subject) when a RateLimiter is given -> 429.
 //   2. authorises: the principal's roles must allow the permission -> else 403
@@ -67,6 +69,10 @@ class SecuredRouter {
   const AuthContext& m_auth;
   std::vector<RouteInfo> m_routes;
 };
+
+// RFC 8705 3.1 x5t#S256 of a client certificate: base64url (no padding) of the SHA-256 of
+// its DER.
+std::string certificate_thumbprint(const http::ClientCertificate& cert);
 
 // Resolves the caller of a request as step 1 above (exposed for tests and for handlers
 // that authenticate optionally).

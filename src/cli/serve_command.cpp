@@ -125,7 +125,7 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
     return revoked.record;
   };
   if (auto r = api::add_certificate_routes(secured, std::move(services)); !r) return fail(r.error());
-  if (auto r = api::add_identity_routes(secured, **identity); !r) return fail(r.error());
+  if (auto r = api::add_identity_routes(secured, **identity, auth.client_certificates); !r) return fail(r.error());
   if (auto r = api::add_openapi_route(secured); !r) return fail(r.error());
 
   const sigset_t signals = block_shutdown_signals();

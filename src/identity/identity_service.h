@@ -153,6 +153,11 @@ struct TokenRequest {
   std::string client_id;      // client_credentials: "ck_<prefix>" or "<prefix>"
   std::string client_secret;  //                     the API key
   std::string refresh_token;  // refresh_token grant
+  // client_credentials by mutual TLS (RFC 8705 2): the service the verified client
+  // certificate maps to (set by the HTTP layer), and that certificate's thumbprint
+  // (base64url SHA-256 of its DER), which the access token is bound to.
+  std::optional<Principal> certificate_client;
+  std::string certificate_thumbprint;
   std::string source;         // caller's address: throttling and audit
   std::string request_id;
 };
@@ -269,6 +274,7 @@ class IdentityService final : public Authenticator {
 
   GrantResult grant_password(const TokenRequest& req);
   GrantResult grant_client_credentials(const TokenRequest& req);
+  GrantResult grant_certificate_bound(const TokenRequest& req);
   GrantResult grant_refresh(const TokenRequest& req);
 
   core::Result<AccessClaims> decode_access_token(std::string_view token, bool check_expiry);

@@ -27,6 +27,7 @@ struct IdentityService::AccessClaims {
   std::string sid;    // session (token family); empty for API-key tokens
   std::vector<std::string> amr;
   std::string client_id;
+  std::string cnf_x5t;  // RFC 8705 3.1: "cnf": {"x5t#S256": ...}; empty when unbound
   std::string jti;
   std::int64_t iat = 0;
   std::int64_t exp = 0;
@@ -112,6 +113,7 @@ core::Result<std::string> IdentityService::sign_access_token(const AccessClaims&
                            {"scope", c.scope}};
   if (!c.sid.empty()) claims["sid"] = c.sid;
   if (!c.amr.empty()) claims["amr"] = c.amr;
+  if (!c.cnf_x5t.empty()) claims["cnf"] = {{"x5t#S256", c.cnf_x5t}};
   return m_ring.sign(kAccessTokenType, claims.dump());
 }
 
@@ -163,6 +165,11 @@ core::Result<IdentityService::AccessClaims> IdentityService::decode_access_token
   c.scope = string_member(claims, "scope").value_or("");
   c.sid = string_member(claims, "sid").value_or("");
   c.client_id = string_member(claims, "client_id").value_or("");
+  if (auto cnf = claims.find("cnf"); cnf != claims.end()) {
+    auto x5t = cnf->is_object() ? string_member(*cnf, "x5t#S256") : std::nullopt;
+    if (!x5t || x5t->empty()) return refused("JWT cnf has no x5t#S256");
+    c.cnf_x5t = std::move(*x5t);
+  }
   return c;
 }
 
@@ -192,9 +199,12 @@ core::Result<Principal> IdentityService::authenticate_bearer(std::string_view to
     if (!key && key.error().code == Errc::not_found) return refused("JWT API key is unknown");
     if (!key) return backend(key.error());
     if (key->revoked_at != 0) return refused("JWT API key was revoked");
-  } else {
-    return refused("JWT has neither a session nor an API key");
+  } else if (c.cnf_x5t.empty() || !c.sub.starts_with("service:")) {
+    return refused("JWT has neither a session, an API key nor a certificate binding");
   }
+  // A token bound to a client certificate (RFC 8705) is only good with that certificate:
+  // the HTTP layer checks that the connection presents it and that it is still accepted.
+  p.certificate_thumbprint = c.cnf_x5t;
   return p;
 }
 
@@ -399,6 +409,7 @@ GrantResult IdentityService::grant_password(const TokenRequest& req) {
 
 GrantResult IdentityService::grant_client_credentials(const TokenRequest& req) {
   const Actor anonymous{"anonymous", req.source, req.request_id};
+  if (req.client_secret.empty() && req.certificate_client) return grant_certificate_bound(req);
   if (req.client_secret.empty()) return grant_error(OAuthError::invalid_client, "client authentication failed");
   auto principal = api_key_principal(req.client_secret, true);
   if (!principal) {
@@ -426,6 +437,28 @@ GrantResult IdentityService::grant_client_credentials(const TokenRequest& req) {
   audit(Actor{principal->subject, req.source, req.request_id}, "identity.login", principal->subject, "success",
         R"({"grant":"client_credentials"})");
   // No refresh token (RFC 6749 4.4.3): the client authenticates again.
+  return TokenResponse{*token, "Bearer", c.exp - now, "", c.scope};
+}
+
+GrantResult IdentityService::grant_certificate_bound(const TokenRequest& req) {
+  const Principal& service = *req.certificate_client;
+  if (service.roles.empty() || req.certificate_thumbprint.empty() || !service.subject.starts_with("service:"))
+    return grant_error(OAuthError::invalid_client, "client authentication failed");
+  const std::int64_t now = now_unix();
+  AccessClaims c;
+  c.sub = service.subject;
+  c.roles = role_names(service.roles);
+  c.scope = join(c.roles, " ");
+  c.client_id = service.subject;
+  c.amr = {"mtls"};
+  c.cnf_x5t = req.certificate_thumbprint;
+  c.jti = detail::base64url_encode(crypto::random_bytes(16));
+  c.iat = now;
+  c.exp = now + m_options.access_token_ttl.count();
+  auto token = sign_access_token(c);
+  if (!token) return unavailable("sign", token.error());
+  audit(Actor{service.subject, req.source, req.request_id}, "identity.login", service.subject, "success",
+        R"({"grant":"client_credentials","client_auth":"tls_client_auth"})");
   return TokenResponse{*token, "Bearer", c.exp - now, "", c.scope};
 }
 

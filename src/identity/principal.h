@@ -49,6 +49,10 @@ struct Principal {
   // "mfa_enroll"): roles are empty and the only permission is Permission::mfa_enroll,
   // whatever the account's roles.
   bool mfa_enrollment_only = false;
+  // RFC 8705: a bearer token bound to a client certificate (base64url SHA-256 of its DER,
+  // the token's cnf.x5t#S256). Non-empty: the token is only good on a TLS connection that
+  // presents that very certificate, and only while the certificate itself is accepted.
+  std::string certificate_thumbprint;
 
   bool allows(Permission p) const;
 };

@@ -402,6 +402,43 @@ TEST_F(CliApi, ClientCredentialsGrantWithAnApiKey) {
   expect_contains(r.out, "invalid_client");
 }
 
+// Services: client_credentials by mutual TLS (RFC 8705) gives a token bound to the client
+// certificate: useless without that certificate, and dead once it is revoked.
+TEST_F(CliApi, ClientCredentialsByMutualTlsGiveACertificateBoundToken) {
+  run("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + tmp("svc2.key").string() +
+      " -out " + tmp("svc2.csr").string() + " -subj /CN=archive");
+  auto r = run(s_env + CARTORIO_BIN " cert issue --json --profile tls-client --csr " + tmp("svc2.csr").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto issued = nlohmann::json::parse(r.out);
+  write_file(tmp("svc2.pem"), issued["pem"].get<std::string>());
+  const std::string svc2 = "--cert " + tmp("svc2.pem").string() + " --key " + tmp("svc2.key").string() + " ";
+
+  r = curl(svc2 + "-d grant_type=client_credentials " + s_https + "/oauth/token", false);
+  ASSERT_EQ(status_of(r), 200) << r.out;
+  const std::string token = nlohmann::json::parse(body_of(r))["access_token"];
+  const std::string payload = token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1);
+  std::string padded = payload;
+  while (padded.size() % 4) padded += '=';
+  const auto claims = run("printf '%s' " + shell_quote(padded) + " | tr '_-' '/+' | base64 -d").out;
+  expect_contains(claims, R"("cnf":{"x5t#S256":")");
+  expect_contains(claims, R"("sub":"service:archive")");
+
+  const std::string bearer = "-H 'Authorization: Bearer " + token + "' ";
+  r = curl(svc2 + bearer + s_https + "/api/v1/ca", false);
+  ASSERT_EQ(status_of(r), 200) << r.out;
+  r = curl(bearer + s_https + "/api/v1/ca", false);
+  EXPECT_EQ(status_of(r), 401) << "a bound token without its certificate";
+  r = curl(bearer + s_https + "/api/v1/ca", true);
+  EXPECT_EQ(status_of(r), 401) << "a bound token with another service's certificate";
+
+  const std::string serial = issued["serial"];
+  ASSERT_EQ(run(s_env + CARTORIO_BIN " cert revoke " + serial + " --reason keyCompromise").exit_code, 0);
+  r = curl(svc2 + bearer + s_https + "/api/v1/ca", false);
+  EXPECT_NE(status_of(r), 200) << "the certificate was revoked: " << r.out;
+  r = curl(svc2 + "-d grant_type=client_credentials " + s_https + "/oauth/token", false);
+  EXPECT_NE(status_of(r), 200) << r.out;
+}
+
 // Forged or stale bearer tokens never pass.
 TEST_F(CliApi, ForgedTokensAreRefused) {
   const std::string key = s_keys["clerk"];

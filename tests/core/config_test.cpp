@@ -224,6 +224,9 @@ const Override kOverrides[] = {
     {"limits.per_ip_per_second", "8", [](const Config& c) { return str(c.limits.per_ip_per_second); }},
     {"limits.per_client_burst", "9", [](const Config& c) { return str(c.limits.per_client_burst); }},
     {"limits.per_client_per_second", "10", [](const Config& c) { return str(c.limits.per_client_per_second); }},
+    {"identity.data_key_file", "/secure/identity.key", [](const Config& c) { return c.identity.data_key_file; }},
+    {"identity.access_token_minutes", "5", [](const Config& c) { return str(c.identity.access_token_minutes); }},
+    {"identity.refresh_token_days", "7", [](const Config& c) { return str(c.identity.refresh_token_days); }},
     {"log.level", "error", [](const Config& c) { return c.log.level; }},
 };
 
@@ -340,6 +343,10 @@ const BadConfig kBadConfigs[] = {
     {"CrlValidityNegative", "[pki]\ncrl_validity_hours = -48\n", "pki.crl_validity_hours"},
     {"UnknownLogLevel", "[log]\nlevel = \"verbose\"\n", "log.level: must be debug, info, warn or error"},
     {"LogLevelWrongCase", "[log]\nlevel = \"INFO\"\n", "log.level"},
+    {"AccessTokenZero", "[identity]\naccess_token_minutes = 0\n", "identity.access_token_minutes: must be between 1"},
+    {"AccessTokenOverADay", "[identity]\naccess_token_minutes = 1441\n", "identity.access_token_minutes"},
+    {"RefreshTokenOverAYear", "[identity]\nrefresh_token_days = 366\n", "identity.refresh_token_days"},
+    {"IdentityKeyFileEmpty", "[identity]\ndata_key_file = \"\"\n", "identity.data_key_file"},
 };
 
 void PrintTo(const BadConfig& b, std::ostream* os) { *os << b.name; }

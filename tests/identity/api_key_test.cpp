@@ -166,6 +166,43 @@ TEST_F(ApiKeyTest, ClientCredentialsRefusals) {
   expect_invalid_client(client_credentials("password"), "not a key");
 }
 
+// RFC 8705: client_credentials authenticated by a client certificate (the HTTP layer maps
+// it to a service) gives a token bound to that certificate's thumbprint.
+TEST_F(ApiKeyTest, ClientCredentialsByMutualTlsAreBoundToTheCertificate) {
+  TokenRequest r;
+  r.grant_type = "client_credentials";
+  r.source = "127.0.0.1";
+  Principal service;
+  service.subject = "service:archive";
+  service.roles = {Role::service};
+  service.method = AuthMethod::client_certificate;
+  r.certificate_client = service;
+  r.certificate_thumbprint = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU";
+  auto g = svc().grant(r);
+  ASSERT_TRUE(g.ok()) << g.error().description;
+  EXPECT_TRUE(g.tokens().refresh_token.empty());
+  const auto claims = decode_jwt(g.tokens().access_token).payload;
+  EXPECT_EQ(claims["sub"], "service:archive");
+  EXPECT_EQ(claims["cnf"]["x5t#S256"], r.certificate_thumbprint);
+  auto p = svc().authenticate_bearer(g.tokens().access_token);
+  ASSERT_OK(p);
+  EXPECT_EQ(p->subject, "service:archive");
+  EXPECT_EQ(p->certificate_thumbprint, r.certificate_thumbprint) << "the HTTP layer enforces the binding";
+  EXPECT_EQ(p->roles, std::vector<Role>{Role::service});
+
+  // Without a thumbprint, or for something that is not a service, nothing is issued.
+  r.certificate_thumbprint.clear();
+  EXPECT_FALSE(svc().grant(r).ok());
+  r.certificate_thumbprint = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU";
+  r.certificate_client->subject = "user:alice";
+  EXPECT_FALSE(svc().grant(r).ok());
+  // A secret, when given, wins: it is checked as an API key.
+  r.certificate_client = service;
+  r.client_secret = "not-a-key";
+  ASSERT_FALSE(svc().grant(r).ok());
+  EXPECT_EQ(svc().grant(r).error().error, OAuthError::invalid_client);
+}
+
 TEST_F(ApiKeyTest, RevokedKeyIsRefusedEverywhere) {
   auto g = client_credentials(m_key.key);
   ASSERT_TRUE(g.ok());
