@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/pem.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 #include <cstring>
@@ -164,6 +165,37 @@ long long asn1_time_to_unix(const ASN1_TIME* t) {
   std::tm tm{};
   if (ASN1_TIME_to_tm(t, &tm) != 1) return 0;
   return static_cast<long long>(timegm(&tm));
+}
+
+core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki) {
+  ASN1_OBJECT* algorithm = nullptr;
+  const unsigned char* bits = nullptr;
+  int bits_len = 0;
+  X509_ALGOR* alg = nullptr;
+  if (!cert || !spki || X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, spki) != 1 || !alg || !bits ||
+      bits_len <= 0)
+    return {core::Errc::crypto_error, "no SubjectPublicKeyInfo to copy"};
+  const ASN1_OBJECT* oid = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(&oid, &param_type, &param, alg);
+  if (param_type != V_ASN1_UNDEF && param_type != V_ASN1_NULL && param_type != V_ASN1_OBJECT)
+    return {core::Errc::not_supported, "public key algorithm parameters of this kind are not copied"};
+  // A compressed EC point is legal but not universally understood: re-encode those.
+  if (OBJ_obj2nid(oid) == NID_X9_62_id_ecPublicKey && bits[0] != 0x04)
+    return {core::Errc::not_supported, "compressed EC points are re-encoded"};
+  // set0 takes ownership of fresh copies (the request still owns its own).
+  ASN1_OBJECT* oid_copy = OBJ_dup(oid);
+  ASN1_OBJECT* param_copy = param_type == V_ASN1_OBJECT ? OBJ_dup(static_cast<const ASN1_OBJECT*>(param)) : nullptr;
+  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<std::size_t>(bits_len)));
+  if (!oid_copy || (param_type == V_ASN1_OBJECT && !param_copy) || !bits_copy ||
+      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), oid_copy, param_type, param_copy, bits_copy, bits_len) != 1) {
+    ASN1_OBJECT_free(oid_copy);
+    ASN1_OBJECT_free(param_copy);
+    OPENSSL_free(bits_copy);
+    return {core::Errc::crypto_error, "cannot copy the SubjectPublicKeyInfo"};
+  }
+  return core::ok();
 }
 
 }  // namespace cartorio::crypto

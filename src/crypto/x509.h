@@ -33,4 +33,10 @@ std::string name_to_string(const X509_NAME* name);
 // Unix seconds of an ASN1_TIME.
 long long asn1_time_to_unix(const ASN1_TIME* t);
 
+// Puts the SubjectPublicKeyInfo `spki` (e.g. a CSR's) into `cert` as encoded, without
+// decoding the key: X509_set_pubkey re-encodes an EVP_PKEY and OpenSSL 3.0 decodes it again,
+// which costs more than the CA's RSA signature. Algorithm parameters must be absent, NULL or
+// an OID (RSA, EC named curves); Errc::not_supported otherwise (use X509_set_pubkey).
+core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki);
+
 }  // namespace cartorio::crypto

@@ -2,6 +2,7 @@
 
 #include "crypto/key_pair.h"
 #include "crypto/primitives.h"
+#include "crypto/x509.h"
 
 #include <openssl/bn.h>
 #include <openssl/x509.h>
@@ -75,9 +76,11 @@ core::Result<crypto::X509Ptr> build_certificate(const CertificateSpec& spec, con
   if (X509_set_version(cert.get(), X509_VERSION_3) != 1 || X509_set_serialNumber(cert.get(), const_cast<ASN1_INTEGER*>(serial)) != 1 ||
       X509_set_subject_name(cert.get(), spec.subject) != 1 ||
       X509_set_issuer_name(cert.get(), spec.issuer ? X509_get_subject_name(spec.issuer) : spec.subject) != 1 ||
-      X509_set1_notBefore(cert.get(), nb.get()) != 1 || X509_set1_notAfter(cert.get(), na.get()) != 1 ||
-      X509_set_pubkey(cert.get(), const_cast<EVP_PKEY*>(spec.public_key)) != 1)
+      X509_set1_notBefore(cert.get(), nb.get()) != 1 || X509_set1_notAfter(cert.get(), na.get()) != 1)
     return {Errc::crypto_error, "cannot assemble certificate: " + crypto::openssl_errors()};
+  const bool copied = spec.public_key_info && crypto::copy_public_key_info(cert.get(), spec.public_key_info).has_value();
+  if (!copied && X509_set_pubkey(cert.get(), const_cast<EVP_PKEY*>(spec.public_key)) != 1)
+    return {Errc::crypto_error, "cannot set the certificate's public key: " + crypto::openssl_errors()};
 
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, spec.issuer ? const_cast<X509*>(spec.issuer) : cert.get(), cert.get(), nullptr, nullptr, 0);

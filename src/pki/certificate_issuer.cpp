@@ -113,19 +113,21 @@ core::Result<IssuedCertificate> CertificateIssuer::issue(const IssueRequest& req
   CARTORIO_TRY(const Profile* profile, find_profile(req.profile));
   CARTORIO_TRY(auto checked, check_request(*profile, req.issuer, req.validity_days));
   CARTORIO_TRY(auto csr, validate_csr(req.csr, *profile));
-  return sign_and_store(*profile, checked.first, checked.second, csr.subject.get(), csr.public_key.get(), csr.sans,
-                        req.requester);
+  return sign_and_store(*profile, checked.first, checked.second, csr.subject.get(), csr.public_key.get(),
+                        X509_REQ_get_X509_PUBKEY(csr.request.get()), csr.sans, req.requester);
 }
 
 core::Result<IssuedCertificate> CertificateIssuer::issue_for_key(const KeyedRequest& req) {
   CARTORIO_TRY(const Profile* profile, find_profile(req.profile));
   CARTORIO_TRY(auto checked, check_request(*profile, req.issuer, req.validity_days));
-  return sign_and_store(*profile, checked.first, checked.second, req.subject, req.public_key, req.sans, req.requester);
+  return sign_and_store(*profile, checked.first, checked.second, req.subject, req.public_key, nullptr, req.sans,
+                        req.requester);
 }
 
 core::Result<IssuedCertificate> CertificateIssuer::sign_and_store(const Profile& profile, const std::string& ca_name,
                                                                   int days, const X509_NAME* subject,
                                                                   const EVP_PKEY* public_key,
+                                                                  const X509_PUBKEY* public_key_info,
                                                                   const std::vector<SubjectAltName>& sans,
                                                                   const std::string& requester) {
   CARTORIO_TRY(const SigningIdentity* ca, m_hierarchy.get(ca_name));
@@ -140,6 +142,7 @@ core::Result<IssuedCertificate> CertificateIssuer::sign_and_store(const Profile&
   CertificateSpec spec;
   spec.subject = subject;
   spec.public_key = public_key;
+  spec.public_key_info = public_key_info;
   spec.issuer = ca->cert.get();
   spec.not_before = now - kBackdate;
   spec.not_after = not_after;

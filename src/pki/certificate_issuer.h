@@ -66,6 +66,7 @@ class CertificateIssuer {
  private:
   core::Result<IssuedCertificate> sign_and_store(const Profile& profile, const std::string& ca_name, int days,
                                                  const X509_NAME* subject, const EVP_PKEY* public_key,
+                                                 const X509_PUBKEY* public_key_info,
                                                  const std::vector<SubjectAltName>& sans,
                                                  const std::string& requester);
 

@@ -252,6 +252,7 @@ core::Result<ValidatedCsr> validate_csr(crypto::ByteView csr, const Profile& pro
   out.public_key.reset(pub);
   out.subject = std::move(subject);
   out.sans = std::move(sans);
+  out.request = std::move(req);
   return out;
 }
 

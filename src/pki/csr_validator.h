@@ -19,6 +19,7 @@ struct SubjectAltName {
 };
 
 struct ValidatedCsr {
+  crypto::X509Req request;  // as parsed: its SubjectPublicKeyInfo goes into the certificate as is
   crypto::PKey public_key;
   crypto::X509Name subject;        // only the attributes we accept (CN, O, OU, L, ST, C, serialNumber)
   std::vector<SubjectAltName> sans;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -290,6 +291,47 @@ TEST_F(X509Test, Asn1TimeToUnixReadsUtcAndGeneralizedTime) {
   X509Ptr late = make_cert(3, 1700000000, 4102444800 /* 2100-01-01, GeneralizedTime */);
   EXPECT_EQ(ASN1_STRING_type(X509_get0_notAfter(late.get())), V_ASN1_GENERALIZEDTIME);
   EXPECT_EQ(asn1_time_to_unix(X509_get0_notAfter(late.get())), 4102444800LL);
+}
+
+// ---- copy_public_key_info ----------------------------------------------------------------------
+
+TEST_F(X509Test, CopiesACsrsPublicKeyInfoAsEncoded) {
+  for (auto alg : {KeyAlgorithm::ec_p256, KeyAlgorithm::rsa2048}) {
+    auto key = generate_key(alg);
+    ASSERT_TRUE(key);
+    X509Req req(X509_REQ_new());
+    X509_REQ_set_pubkey(req.get(), key->get());
+    X509_REQ_sign(req.get(), key->get(), EVP_sha256());
+    X509Ptr c(X509_new());
+    ASSERT_TRUE(copy_public_key_info(c.get(), X509_REQ_get_X509_PUBKEY(req.get())));
+    // The certificate's SubjectPublicKeyInfo is the CSR's, byte for byte, and names the same
+    // key once decoded (the copy itself decodes nothing, so X509_get0_pubkey on the object is
+    // null until the certificate is encoded and parsed again).
+    unsigned char* der = nullptr;
+    const int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c.get()), &der);
+    ASSERT_GT(len, 0);
+    Bytes spki(der, der + len);
+    OPENSSL_free(der);
+    EXPECT_EQ(spki, *public_key_to_der(key->get()));
+    const unsigned char* p = spki.data();
+    PKey decoded(d2i_PUBKEY(nullptr, &p, len));
+    ASSERT_TRUE(decoded);
+    EXPECT_TRUE(same_public_key(decoded.get(), key->get()));
+  }
+}
+
+TEST_F(X509Test, CopyRefusesWhatItCannotCopy) {
+  X509Ptr c(X509_new());
+  EXPECT_FALSE(copy_public_key_info(c.get(), nullptr));
+  // A compressed EC point is re-encoded by the caller instead.
+  auto key = generate_key(KeyAlgorithm::ec_p256);
+  ASSERT_TRUE(key);
+  ASSERT_EQ(EVP_PKEY_set_utf8_string_param(key->get(), "point-format", "compressed"), 1);
+  X509Req req(X509_REQ_new());
+  X509_REQ_set_pubkey(req.get(), key->get());
+  auto r = copy_public_key_info(c.get(), X509_REQ_get_X509_PUBKEY(req.get()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::not_supported);
 }
 
 }  // namespace

@@ -130,16 +130,22 @@ core::Result<crypto::SecretBytes> read_master_key_file(const fs::path& path) {
   return key;
 }
 
+// Shares the store's unsealed key: OpenSSL signs with one EVP_PKEY from several threads
+// at once (each operation has its own context).
 class SoftwareSigner final : public Signer {
  public:
-  SoftwareSigner(KeyRef ref, crypto::PKey key) : m_ref(std::move(ref)), m_key(std::move(key)) {}
+  SoftwareSigner(KeyRef ref, std::shared_ptr<const crypto::PKey> key) : m_ref(std::move(ref)), m_key(std::move(key)) {}
   const KeyRef& ref() const override { return m_ref; }
-  EVP_PKEY* pkey() const override { return m_key.get(); }
+  EVP_PKEY* pkey() const override { return m_key->get(); }
 
  private:
   KeyRef m_ref;
-  crypto::PKey m_key;  // EVP_PKEY_free clears the private key material
+  std::shared_ptr<const crypto::PKey> m_key;  // EVP_PKEY_free clears the private key material
 };
+
+// Keys kept unsealed in memory at once; beyond, the cache starts over (an installation has
+// a handful: CAs, OCSP responders, TSA, token signing keys).
+constexpr std::size_t kMaxUnsealedKeys = 64;
 
 }  // namespace
 
@@ -457,10 +463,18 @@ core::Result<crypto::PKey> SoftwareKeyStore::public_key(const KeyRef& ref) {
 
 core::Result<std::unique_ptr<Signer>> SoftwareKeyStore::signer(const KeyRef& ref, const KeyUse& /*use*/) {
   CARTORIO_TRY(std::string id, parse_ref(ref));
-  CARTORIO_TRY(KeyFile kf, read_key_file(id));
+  // Another process may have destroyed the key: its file decides, even when it is cached.
+  std::error_code ec;
+  if (!fs::is_regular_file(key_path(id), ec)) return {Errc::key_not_found, "no software key " + ref.uri};
   std::lock_guard guard(m_mutex);
-  CARTORIO_TRY(crypto::PKey key, unseal_locked(kf));
-  return std::unique_ptr<Signer>(std::make_unique<SoftwareSigner>(make_ref(id), std::move(key)));
+  auto it = m_unsealed.find(id);
+  if (it == m_unsealed.end()) {
+    CARTORIO_TRY(KeyFile kf, read_key_file(id));
+    CARTORIO_TRY(crypto::PKey key, unseal_locked(kf));
+    if (m_unsealed.size() >= kMaxUnsealedKeys) m_unsealed.clear();
+    it = m_unsealed.emplace(id, std::make_shared<const crypto::PKey>(std::move(key))).first;
+  }
+  return std::unique_ptr<Signer>(std::make_unique<SoftwareSigner>(make_ref(id), it->second));
 }
 
 core::Result<std::vector<KeyInfo>> SoftwareKeyStore::list_keys() {
@@ -475,6 +489,7 @@ core::Result<void> SoftwareKeyStore::destroy_key(const KeyRef& ref) {
   CARTORIO_TRY(std::string id, parse_ref(ref));
   std::lock_guard guard(m_mutex);
   CARTORIO_TRY(detail::FileLock lock, detail::FileLock::acquire(m_options.directory / ".lock"));
+  m_unsealed.erase(id);
   auto removed = detail::remove_file_durable(key_path(id));
   if (!removed && removed.error().code == Errc::not_found) return {Errc::key_not_found, "no software key " + ref.uri};
   return removed;

@@ -129,6 +129,10 @@ class SoftwareKeyStore final : public KeyStore {
   crypto::SecretBytes m_master_key;  // key-encryption key for data keys; wiped on destruction
   std::mutex m_mutex;                // guards everything below and the directory contents
   std::map<std::string, DataKey> m_data_keys;
+  // Unsealed private keys by id, so a signature does not pay for reading, opening and
+  // decoding its key (and OpenSSL rebuilding RSA blinding) every time. A key's material never
+  // changes under its id (re-sealing keeps it); destroy_key drops it.
+  std::map<std::string, std::shared_ptr<const crypto::PKey>> m_unsealed;
   std::string m_active_data_key;
 };
 
