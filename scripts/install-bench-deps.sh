@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the load benchmarks in bench/ need (docs/benchmarks.md).
+# Installs the Debian packages the load benchmarks in bench/ need (docs/benchmarks.md):
+# bench/api_issue.sh needs wrk, openssl, curl, python3 and procps (linux-perf only for --perf).
 # Not part of CI. Idempotent; safe to re-run. Needs root (or sudo).
 # The build and test dependencies come from scripts/install-deps.sh.
 set -euo pipefail
@@ -15,6 +16,8 @@ PACKAGES=(
   openssl curl
   # machine facts (uptime, nproc, lscpu) and ports
   procps util-linux coreutils python3
+  # CPU profile of the server under load (bench/api_issue.sh --perf)
+  linux-perf
 )
 
 export DEBIAN_FRONTEND=noninteractive
