@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+#include <set>
+
 namespace cartorio::api {
 
 using http::Method;
@@ -79,17 +82,20 @@ using Form = std::vector<std::pair<std::string, std::string>>;
 // The form of a token or revocation request, or the error to answer (RFC 6749 3.2: POST,
 // form-encoded; a parameter sent twice is invalid_request).
 std::variant<Form, Response> read_form(const Request& req) {
-  const auto type = req.header("Content-Type").value_or("");
-  if (type.substr(0, type.find(';')) != "application/x-www-form-urlencoded")
+  std::string type(req.header("Content-Type").value_or(""));
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type != "application/x-www-form-urlencoded")
     return oauth_error(identity::OAuthError::invalid_request, "the body must be application/x-www-form-urlencoded");
   if (req.body().size() > kMaxTokenRequestBytes)
     return oauth_error(identity::OAuthError::invalid_request, "the request is too large");
   auto form = http::parse_form(req.body());
   if (!form) return oauth_error(identity::OAuthError::invalid_request, "the form is malformed");
-  for (std::size_t i = 0; i < form->size(); ++i)
-    for (std::size_t j = i + 1; j < form->size(); ++j)
-      if ((*form)[i].first == (*form)[j].first)
-        return oauth_error(identity::OAuthError::invalid_request, "parameter " + (*form)[i].first + " is repeated");
+  std::set<std::string_view> seen;
+  for (const auto& [name, value] : *form)
+    if (!seen.insert(name).second)
+      return oauth_error(identity::OAuthError::invalid_request, "a parameter is repeated");
   return std::move(*form);
 }
 
@@ -102,8 +108,13 @@ std::string form_value(const Form& form, std::string_view name) {
 // RFC 6749 2.3.1: "Authorization: Basic base64(urlencode(id):urlencode(secret))".
 std::optional<std::pair<std::string, std::string>> basic_credentials(const Request& req) {
   auto h = req.header("Authorization");
-  if (!h || h->size() < 6 || h->substr(0, 6) != "Basic ") return std::nullopt;
-  auto decoded = crypto::from_base64(h->substr(6));
+  if (!h || h->size() < 6) return std::nullopt;
+  std::string scheme(h->substr(0, 6));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "basic ") return std::nullopt;  // RFC 7617: the scheme is case-insensitive
+  std::string_view encoded = h->substr(6);
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  auto decoded = crypto::from_base64(encoded);
   if (!decoded) return std::nullopt;
   const std::string text(decoded->begin(), decoded->end());
   const auto colon = text.find(':');
@@ -139,7 +150,11 @@ Response token(IdentityService& identity, const ClientCertificateMapper& certifi
   // Mutual-TLS client authentication (RFC 8705 2.2): no secret, a verified certificate.
   if (tr.grant_type == "client_credentials" && tr.client_secret.empty() && req.client_certificate() && certificates) {
     auto service = certificates(*req.client_certificate());
-    if (!service) return oauth_error(identity::OAuthError::invalid_client, "client authentication failed");
+    if (!service && service.error().code == core::Errc::store_unavailable)
+      return oauth_error(identity::OAuthError::temporarily_unavailable, "the client cannot be checked right now");
+    // RFC 8705 2: a client_id, when sent, must name the certificate's client.
+    if (!service || (!tr.client_id.empty() && tr.client_id != service->subject))
+      return oauth_error(identity::OAuthError::invalid_client, "client authentication failed");
     tr.certificate_client = std::move(*service);
     tr.certificate_thumbprint = certificate_thumbprint(*req.client_certificate());
   }

@@ -111,7 +111,7 @@ int init_in(const std::string& data_dir, const InitOptions& o) {
   if (auto r = core::write_file_atomic(cfg.path("ca/root.pem"), result->root_pem); !r) return fail(r.error());
   for (const auto& [name, crl] : result->crls)
     if (auto r = crl::publish_crl(*rt->objects, name, crl.get()); !r) return fail(r.error());
-  if (auto r = app::identity_data_key(cfg); !r) return fail(r.error());
+  if (auto r = app::identity_data_key(cfg, /*create=*/true); !r) return fail(r.error());
   // Written last: its presence marks a complete installation.
   if (auto r = core::write_file_atomic(cfg.data_dir + "/config.toml", core::render_config_toml(cfg), 0600); !r)
     return fail(r.error());

@@ -15,6 +15,9 @@
 #include <iostream>
 #include <memory>
 
+#include <termios.h>
+#include <unistd.h>
+
 namespace cartorio::cli {
 
 using core::Errc;
@@ -47,8 +50,39 @@ core::Result<std::vector<identity::Role>> parse_roles(const std::vector<std::str
   return out;
 }
 
-// First line of a file, or of standard input for "-".
+// Echo off while a password is typed at a terminal; restored on every path out.
+class NoEcho {
+ public:
+  NoEcho() {
+    if (::tcgetattr(STDIN_FILENO, &m_saved) != 0) return;
+    termios quiet = m_saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    m_active = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+  }
+  ~NoEcho() {
+    if (m_active) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &m_saved);
+  }
+  NoEcho(const NoEcho&) = delete;
+  NoEcho& operator=(const NoEcho&) = delete;
+
+ private:
+  termios m_saved{};
+  bool m_active = false;
+};
+
+// First line of a file, or of standard input for "-" (prompted, not echoed, at a terminal).
 core::Result<std::string> read_password(const std::string& file) {
+  if (file == "-" && ::isatty(STDIN_FILENO)) {
+    std::fprintf(stderr, "password: ");
+    std::string line;
+    {
+      NoEcho quiet;
+      std::getline(std::cin, line);
+    }
+    std::fprintf(stderr, "\n");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
   CARTORIO_TRY(auto text, read_input(file));
   auto nl = text.find('\n');
   if (nl != std::string::npos) text.resize(nl);

@@ -1,5 +1,7 @@
 #include "crypto/x509.h"
 
+#include "crypto/key_pair.h"
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/pem.h>
@@ -167,13 +169,22 @@ long long asn1_time_to_unix(const ASN1_TIME* t) {
   return static_cast<long long>(timegm(&tm));
 }
 
-core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki) {
+core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki, const EVP_PKEY* key) {
+  if (!cert || !spki || !key) return {core::Errc::crypto_error, "no SubjectPublicKeyInfo to copy"};
+  // The canonical encoding of the key (an encoder call, no decoder) against the bytes given.
+  CARTORIO_TRY(Bytes canonical, public_key_to_der(key));
+  unsigned char* given = nullptr;
+  const int given_len = i2d_X509_PUBKEY(spki, &given);
+  const bool same = given_len > 0 && static_cast<std::size_t>(given_len) == canonical.size() &&
+                    std::memcmp(given, canonical.data(), canonical.size()) == 0;
+  OPENSSL_free(given);
+  if (!same) return {core::Errc::not_supported, "the SubjectPublicKeyInfo is not the key's canonical encoding"};
+
   ASN1_OBJECT* algorithm = nullptr;
   const unsigned char* bits = nullptr;
   int bits_len = 0;
   X509_ALGOR* alg = nullptr;
-  if (!cert || !spki || X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, spki) != 1 || !alg || !bits ||
-      bits_len <= 0)
+  if (X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, spki) != 1 || !alg || !bits || bits_len <= 0)
     return {core::Errc::crypto_error, "no SubjectPublicKeyInfo to copy"};
   const ASN1_OBJECT* oid = nullptr;
   int param_type = V_ASN1_UNDEF;
@@ -181,10 +192,8 @@ core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki) {
   X509_ALGOR_get0(&oid, &param_type, &param, alg);
   if (param_type != V_ASN1_UNDEF && param_type != V_ASN1_NULL && param_type != V_ASN1_OBJECT)
     return {core::Errc::not_supported, "public key algorithm parameters of this kind are not copied"};
-  // A compressed EC point is legal but not universally understood: re-encode those.
-  if (OBJ_obj2nid(oid) == NID_X9_62_id_ecPublicKey && bits[0] != 0x04)
-    return {core::Errc::not_supported, "compressed EC points are re-encoded"};
-  // set0 takes ownership of fresh copies (the request still owns its own).
+  // set0 takes ownership of fresh copies (the request keeps its own). In OpenSSL 3.0
+  // X509_PUBKEY_set0_param fails only before it takes anything, so freeing all on failure is right.
   ASN1_OBJECT* oid_copy = OBJ_dup(oid);
   ASN1_OBJECT* param_copy = param_type == V_ASN1_OBJECT ? OBJ_dup(static_cast<const ASN1_OBJECT*>(param)) : nullptr;
   auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<std::size_t>(bits_len)));

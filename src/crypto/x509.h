@@ -34,9 +34,11 @@ std::string name_to_string(const X509_NAME* name);
 long long asn1_time_to_unix(const ASN1_TIME* t);
 
 // Puts the SubjectPublicKeyInfo `spki` (e.g. a CSR's) into `cert` as encoded, without
-// decoding the key: X509_set_pubkey re-encodes an EVP_PKEY and OpenSSL 3.0 decodes it again,
-// which costs more than the CA's RSA signature. Algorithm parameters must be absent, NULL or
-// an OID (RSA, EC named curves); Errc::not_supported otherwise (use X509_set_pubkey).
-core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki);
+// decoding it again: X509_set_pubkey encodes `key` and OpenSSL 3.0 then decodes the result,
+// which costs more than the CA's RSA signature. Copied only when `spki` is byte for byte the
+// encoding of `key` (what X509_set_pubkey would write), so a lax encoding that OpenSSL parsed
+// (trailing bytes, odd parameters) never reaches a certificate; Errc::not_supported
+// otherwise, and the caller uses X509_set_pubkey.
+core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki, const EVP_PKEY* key);
 
 }  // namespace cartorio::crypto

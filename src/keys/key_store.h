@@ -55,7 +55,8 @@ class Signer {
   virtual ~Signer() = default;
   virtual const KeyRef& ref() const = 0;
   // The private key as OpenSSL sees it; for PKCS#11 a key whose operations call C_Sign.
-  // Owned by the Signer.
+  // Owned by the Signer, and possibly shared with other Signers of the same key: use it to
+  // sign only, never change it (no EVP_PKEY_set_* on it).
   virtual EVP_PKEY* pkey() const = 0;
 };
 

@@ -45,6 +45,11 @@ X509Ptr make_cert(long serial, long long not_before, long long not_after, const 
   return c;
 }
 
+struct X509PubkeyFree {
+  void operator()(X509_PUBKEY* p) const { X509_PUBKEY_free(p); }
+};
+using X509PubkeyForTest = std::unique_ptr<X509_PUBKEY, X509PubkeyFree>;
+
 X509Req make_csr() {
   X509Req r(X509_REQ_new());
   X509Name n = make_name({{"CN", "csr test"}});
@@ -303,7 +308,7 @@ TEST_F(X509Test, CopiesACsrsPublicKeyInfoAsEncoded) {
     X509_REQ_set_pubkey(req.get(), key->get());
     X509_REQ_sign(req.get(), key->get(), EVP_sha256());
     X509Ptr c(X509_new());
-    ASSERT_TRUE(copy_public_key_info(c.get(), X509_REQ_get_X509_PUBKEY(req.get())));
+    ASSERT_TRUE(copy_public_key_info(c.get(), X509_REQ_get_X509_PUBKEY(req.get()), key->get()));
     // The certificate's SubjectPublicKeyInfo is the CSR's, byte for byte, and names the same
     // key once decoded (the copy itself decodes nothing, so X509_get0_pubkey on the object is
     // null until the certificate is encoded and parsed again).
@@ -320,18 +325,42 @@ TEST_F(X509Test, CopiesACsrsPublicKeyInfoAsEncoded) {
   }
 }
 
-TEST_F(X509Test, CopyRefusesWhatItCannotCopy) {
+TEST_F(X509Test, CopyRefusesWhatIsNotTheKeysCanonicalEncoding) {
   X509Ptr c(X509_new());
-  EXPECT_FALSE(copy_public_key_info(c.get(), nullptr));
-  // A compressed EC point is re-encoded by the caller instead.
-  auto key = generate_key(KeyAlgorithm::ec_p256);
+  EXPECT_FALSE(copy_public_key_info(c.get(), nullptr, test_key()));
+  auto key = generate_key(KeyAlgorithm::rsa2048);
   ASSERT_TRUE(key);
-  ASSERT_EQ(EVP_PKEY_set_utf8_string_param(key->get(), "point-format", "compressed"), 1);
   X509Req req(X509_REQ_new());
   X509_REQ_set_pubkey(req.get(), key->get());
-  auto r = copy_public_key_info(c.get(), X509_REQ_get_X509_PUBKEY(req.get()));
+  // Another key than the SPKI names: refused.
+  auto r = copy_public_key_info(c.get(), X509_REQ_get_X509_PUBKEY(req.get()), test_key());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::not_supported);
+  // An RSA key with junk after it (OpenSSL 3.0 parses it): refused, so it is re-encoded.
+  auto der = public_key_to_der(key->get());
+  ASSERT_TRUE(der);
+  Bytes padded = *der;
+  // SEQUENCE { AlgorithmIdentifier, BIT STRING }: grow the BIT STRING and both lengths by 2.
+  ASSERT_EQ(padded[0], 0x30);
+  ASSERT_EQ(padded[1], 0x82);
+  const std::size_t outer = (std::size_t{padded[2]} << 8) | padded[3];
+  padded[2] = static_cast<std::uint8_t>((outer + 2) >> 8);
+  padded[3] = static_cast<std::uint8_t>((outer + 2) & 0xff);
+  const std::size_t bit_string = 4 + 15;  // after the 15-byte rsaEncryption AlgorithmIdentifier
+  ASSERT_EQ(padded[bit_string], 0x03);
+  ASSERT_EQ(padded[bit_string + 1], 0x82);
+  const std::size_t inner = (std::size_t{padded[bit_string + 2]} << 8) | padded[bit_string + 3];
+  padded[bit_string + 2] = static_cast<std::uint8_t>((inner + 2) >> 8);
+  padded[bit_string + 3] = static_cast<std::uint8_t>((inner + 2) & 0xff);
+  padded.push_back(0);
+  padded.push_back(0);
+  const unsigned char* p = padded.data();
+  X509PubkeyForTest lax(d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(padded.size())));
+  if (lax) {  // this OpenSSL accepts it: the copy must not
+    auto lax_copy = copy_public_key_info(c.get(), lax.get(), key->get());
+    ASSERT_FALSE(lax_copy);
+    EXPECT_EQ(lax_copy.error().code, Errc::not_supported);
+  }
 }
 
 }  // namespace

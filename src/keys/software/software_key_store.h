@@ -18,8 +18,9 @@
 // this interface, deletes keys.
 //
 // Thread-safety: all members may be called concurrently (one mutex around the directory and the
-// data-key cache; writers also take .lock). Signers are independent of each other and of the
-// store once made (each holds its own unsealed EVP_PKEY, freed and wiped when it dies).
+// data-key cache; writers also take .lock). A key is unsealed once and kept: its Signers share
+// that EVP_PKEY (OpenSSL signs with one key from several threads), which is freed and wiped
+// when the last of them and the store's cache let go.
 #pragma once
 
 #include "core/clock.h"
