@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace cartorio::api {
 
 using core::Errc;
@@ -74,6 +76,10 @@ core::Result<identity::Principal> check_binding(const AuthContext& auth, const R
   CARTORIO_TRY(auto service, auth.client_certificates(*cert));
   if (service.subject != principal.subject)
     return core::Error{Errc::unauthenticated, "client certificate names another service"};
+  // The token's roles were fixed when it was issued: never more than the certificate grants now.
+  for (auto role : principal.roles)
+    if (std::find(service.roles.begin(), service.roles.end(), role) == service.roles.end())
+      return core::Error{Errc::unauthenticated, "token carries a role the client certificate no longer has"};
   return principal;
 }
 

@@ -1,7 +1,6 @@
 #include "crypto/x509.h"
 
-#include "crypto/key_pair.h"
-
+#include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/pem.h>
@@ -9,6 +8,7 @@
 #include <openssl/x509.h>
 
 #include <cstring>
+#include <memory>
 #include <ctime>
 
 namespace cartorio::crypto {
@@ -169,17 +169,29 @@ long long asn1_time_to_unix(const ASN1_TIME* t) {
   return static_cast<long long>(timegm(&tm));
 }
 
-core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki, const EVP_PKEY* key) {
-  if (!cert || !spki || !key) return {core::Errc::crypto_error, "no SubjectPublicKeyInfo to copy"};
-  // The canonical encoding of the key (an encoder call, no decoder) against the bytes given.
-  CARTORIO_TRY(Bytes canonical, public_key_to_der(key));
-  unsigned char* given = nullptr;
-  const int given_len = i2d_X509_PUBKEY(spki, &given);
-  const bool same = given_len > 0 && static_cast<std::size_t>(given_len) == canonical.size() &&
-                    std::memcmp(given, canonical.data(), canonical.size()) == 0;
-  OPENSSL_free(given);
-  if (!same) return {core::Errc::not_supported, "the SubjectPublicKeyInfo is not the key's canonical encoding"};
+namespace {
 
+// The key bits of an RSA key: SEQUENCE { INTEGER n, INTEGER e } in DER, nothing after it.
+// Parsed and re-encoded with the generic ASN.1 codec (no provider decoder): the bytes must
+// come back unchanged, which rules out trailing data and non-minimal lengths.
+bool canonical_rsa_key_bits(const unsigned char* bits, int len) {
+  const unsigned char* p = bits;
+  std::unique_ptr<ASN1_SEQUENCE_ANY, decltype([](ASN1_SEQUENCE_ANY* s) { sk_ASN1_TYPE_pop_free(s, ASN1_TYPE_free); })>
+      seq(d2i_ASN1_SEQUENCE_ANY(nullptr, &p, len));
+  if (!seq || p != bits + len || sk_ASN1_TYPE_num(seq.get()) != 2) return false;
+  for (int i = 0; i < 2; ++i)
+    if (ASN1_TYPE_get(sk_ASN1_TYPE_value(seq.get(), i)) != V_ASN1_INTEGER) return false;
+  unsigned char* again = nullptr;
+  const int again_len = i2d_ASN1_SEQUENCE_ANY(seq.get(), &again);
+  const bool same = again_len == len && std::memcmp(again, bits, static_cast<std::size_t>(len)) == 0;
+  OPENSSL_free(again);
+  return same;
+}
+
+}  // namespace
+
+core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki) {
+  if (!cert || !spki) return {core::Errc::crypto_error, "no SubjectPublicKeyInfo to copy"};
   ASN1_OBJECT* algorithm = nullptr;
   const unsigned char* bits = nullptr;
   int bits_len = 0;
@@ -190,8 +202,20 @@ core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki, con
   int param_type = V_ASN1_UNDEF;
   const void* param = nullptr;
   X509_ALGOR_get0(&oid, &param_type, &param, alg);
-  if (param_type != V_ASN1_UNDEF && param_type != V_ASN1_NULL && param_type != V_ASN1_OBJECT)
-    return {core::Errc::not_supported, "public key algorithm parameters of this kind are not copied"};
+  bool canonical = false;
+  switch (OBJ_obj2nid(oid)) {
+    case NID_rsaEncryption:
+      canonical = param_type == V_ASN1_NULL && canonical_rsa_key_bits(bits, bits_len);
+      break;
+    case NID_X9_62_id_ecPublicKey: {
+      const int curve = param_type == V_ASN1_OBJECT ? OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param)) : NID_undef;
+      const int point_len = curve == NID_X9_62_prime256v1 ? 65 : curve == NID_secp384r1 ? 97 : 0;
+      canonical = point_len != 0 && bits_len == point_len && bits[0] == 0x04;
+      break;
+    }
+    default: break;
+  }
+  if (!canonical) return {core::Errc::not_supported, "not the canonical encoding of an RSA or P-256/P-384 key"};
   // set0 takes ownership of fresh copies (the request keeps its own). In OpenSSL 3.0
   // X509_PUBKEY_set0_param fails only before it takes anything, so freeing all on failure is right.
   ASN1_OBJECT* oid_copy = OBJ_dup(oid);

@@ -33,12 +33,14 @@ std::string name_to_string(const X509_NAME* name);
 // Unix seconds of an ASN1_TIME.
 long long asn1_time_to_unix(const ASN1_TIME* t);
 
-// Puts the SubjectPublicKeyInfo `spki` (e.g. a CSR's) into `cert` as encoded, without
-// decoding it again: X509_set_pubkey encodes `key` and OpenSSL 3.0 then decodes the result,
-// which costs more than the CA's RSA signature. Copied only when `spki` is byte for byte the
-// encoding of `key` (what X509_set_pubkey would write), so a lax encoding that OpenSSL parsed
-// (trailing bytes, odd parameters) never reaches a certificate; Errc::not_supported
-// otherwise, and the caller uses X509_set_pubkey.
-core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki, const EVP_PKEY* key);
+// Puts the SubjectPublicKeyInfo `spki` (e.g. a CSR's) into `cert` as encoded: X509_set_pubkey
+// encodes an EVP_PKEY and OpenSSL 3.0 then decodes the result, through provider lookups that
+// cost more than the CA's RSA signature. Copied only when it is in the one form
+// X509_set_pubkey would write, checked without the provider codecs: rsaEncryption with NULL
+// parameters and a DER RSAPublicKey with nothing after it, or id-ecPublicKey on P-256/P-384
+// with an uncompressed point of the curve's size. So a lax encoding OpenSSL parsed (trailing
+// bytes, odd parameters) never reaches a certificate: Errc::not_supported, and the caller
+// uses X509_set_pubkey.
+core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki);
 
 }  // namespace cartorio::crypto

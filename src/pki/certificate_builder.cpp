@@ -78,7 +78,7 @@ core::Result<crypto::X509Ptr> build_certificate(const CertificateSpec& spec, con
       X509_set_issuer_name(cert.get(), spec.issuer ? X509_get_subject_name(spec.issuer) : spec.subject) != 1 ||
       X509_set1_notBefore(cert.get(), nb.get()) != 1 || X509_set1_notAfter(cert.get(), na.get()) != 1)
     return {Errc::crypto_error, "cannot assemble certificate: " + crypto::openssl_errors()};
-  const bool copied = spec.public_key_info && crypto::copy_public_key_info(cert.get(), spec.public_key_info, spec.public_key).has_value();
+  const bool copied = spec.public_key_info && crypto::copy_public_key_info(cert.get(), spec.public_key_info).has_value();
   if (!copied && X509_set_pubkey(cert.get(), const_cast<EVP_PKEY*>(spec.public_key)) != 1)
     return {Errc::crypto_error, "cannot set the certificate's public key: " + crypto::openssl_errors()};
 

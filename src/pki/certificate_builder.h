@@ -16,8 +16,8 @@ namespace cartorio::pki {
 struct CertificateSpec {
   const X509_NAME* subject = nullptr;
   const EVP_PKEY* public_key = nullptr;
-  // When set, public_key as encoded in a CSR: copied as is when it is the canonical encoding
-  // (cheaper than X509_set_pubkey). The returned X509 then has no decoded key
+  // When set, public_key as encoded in a CSR: copied as is when it is in canonical form
+  // (cheaper than X509_set_pubkey; see crypto::copy_public_key_info). The returned X509 then has no decoded key
   // (X509_get0_pubkey is null): use its encoding (PEM/DER), as the issuer does.
   const X509_PUBKEY* public_key_info = nullptr;
   const X509* issuer = nullptr;  // nullptr: self-signed (issuer = subject)
