@@ -487,6 +487,72 @@ TEST_F(CliApi, ForgedTokensAreRefused) {
   expect_contains(r.out, "auth.permission_denied");
 }
 
+// Administration through the API (an admin's API key) and the operator's CLI: users and
+// roles, disabling, MFA reset, API keys listed by prefix only and revoked at once.
+TEST_F(CliApi, UsersAndApiKeysAreAdministeredThroughTheApiAndTheCli) {
+  const std::string admin = "-H 'X-API-Key: " + s_keys["admin"] + "' ";
+  const std::string json = "-H 'Content-Type: application/json' ";
+  write_file(tmp("u.json"), R"({"username":"escrevente1","display_name":"Escrevente","roles":["clerk"],)"
+                            R"("password":"a long enough password 2026"})");
+  auto r = curl(admin + json + "--data-binary @" + tmp("u.json").string() + " " + s_https + "/api/v1/users", false);
+  ASSERT_EQ(status_of(r), 201) << r.out;
+  expect_contains(r.out, R"("roles":["clerk"])");
+  expect_contains(r.out, R"("mfa_required":true)");
+  r = curl(admin + json + "--data-binary @" + tmp("u.json").string() + " " + s_https + "/api/v1/users", false);
+  EXPECT_EQ(status_of(r), 409) << "the username is taken";
+  write_file(tmp("weak.json"), R"({"username":"x1","roles":["clerk"],"password":"short"})");
+  r = curl(admin + json + "--data-binary @" + tmp("weak.json").string() + " " + s_https + "/api/v1/users", false);
+  EXPECT_EQ(status_of(r), 400) << r.out;
+
+  r = curl(admin + s_https + "/api/v1/users/escrevente1", false);
+  ASSERT_EQ(status_of(r), 200) << r.out;
+  write_file(tmp("patch.json"), R"({"roles":["clerk","auditor"]})");
+  r = curl(admin + json + "-X PATCH --data-binary @" + tmp("patch.json").string() + " " + s_https +
+               "/api/v1/users/escrevente1",
+           false);
+  ASSERT_EQ(status_of(r), 200) << r.out;
+  expect_contains(r.out, R"("roles":["clerk","auditor"])");
+  r = curl("'" + s_https + "/api/v1/users?limit=1000' " + admin, false);
+  expect_contains(r.out, "escrevente1");
+
+  // The CLI sees the same users; disabling ends logins; enabling lifts it.
+  r = run(s_env + CARTORIO_BIN " user show escrevente1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_contains(r.out, R"("roles":["clerk","auditor"])");
+  const std::string login = "-d grant_type=password -d username=escrevente1 --data-urlencode "
+                            "'password=a long enough password 2026'";
+  r = token_request(login);
+  EXPECT_EQ(status_of(r), 200) << r.out;  // the restricted enrolment token
+  ASSERT_EQ(run(s_env + CARTORIO_BIN " user disable escrevente1").exit_code, 0);
+  r = token_request(login);
+  EXPECT_EQ(status_of(r), 400) << r.out;
+  ASSERT_EQ(run(s_env + CARTORIO_BIN " user enable escrevente1").exit_code, 0);
+  r = token_request(login);
+  EXPECT_EQ(status_of(r), 200) << r.out;
+  EXPECT_EQ(run(s_env + CARTORIO_BIN " user role escrevente1 --role wizard").exit_code, 3) << "unknown role";
+  EXPECT_EQ(run(s_env + CARTORIO_BIN " user show nobody-here").exit_code, 5);
+
+  // API keys: created through the API, shown once, listed by prefix, revoked at once.
+  write_file(tmp("k.json"), R"({"name":"archive","roles":["service"]})");
+  r = curl(admin + json + "--data-binary @" + tmp("k.json").string() + " " + s_https + "/api/v1/api-keys", false);
+  ASSERT_EQ(status_of(r), 201) << r.out;
+  const auto created = nlohmann::json::parse(body_of(r));
+  const std::string key = created["key"], prefix = created["prefix"];
+  r = curl("-H 'X-API-Key: " + key + "' " + s_https + "/api/v1/ca", false);
+  EXPECT_EQ(status_of(r), 200);
+  r = curl(admin + s_https + "/api/v1/api-keys", false);
+  expect_contains(r.out, prefix);
+  EXPECT_EQ(r.out.find(key.substr(key.rfind('_') + 1)), std::string::npos) << "the secret is never listed";
+  r = run(s_env + CARTORIO_BIN " apikey list --json");
+  expect_contains(r.out, prefix);
+  r = curl(admin + "-X DELETE " + s_https + "/api/v1/api-keys/" + prefix, false);
+  EXPECT_EQ(status_of(r), 200) << r.out;
+  r = curl("-H 'X-API-Key: " + key + "' " + s_https + "/api/v1/ca", false);
+  EXPECT_EQ(status_of(r), 401) << "revoked at once";
+  r = curl(admin + "-X DELETE " + s_https + "/api/v1/api-keys/zzzzzzzz", false);
+  EXPECT_EQ(status_of(r), 404);
+}
+
 // Every HTTPS route of /openapi.json, called by a principal of every role: refused with 403
 // exactly when the role lacks the route's permission (the matrix below is the product's
 // policy, written here independently of the code that enforces it).
