@@ -7,6 +7,9 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace cartorio::ocsp {
 
 using core::Errc;
@@ -55,6 +58,18 @@ crypto::Bytes id_der(const OCSP_CERTID* id) {
   return out;
 }
 
+// Whether `der` (a SEQUENCE) declares exactly `content` bytes of content, in DER's shortest
+// length form.
+bool der_length_is(const crypto::Bytes& der, std::size_t content) {
+  if (der.size() < 2) return false;
+  if (content < 0x80) return der[1] == content;
+  std::size_t n = 0, octets = der[1] & 0x7f;
+  if ((der[1] & 0x80) == 0 || octets == 0 || octets > sizeof(std::size_t) || der.size() < 2 + octets || der[2] == 0)
+    return false;
+  for (std::size_t i = 0; i < octets; ++i) n = (n << 8) | der[2 + i];
+  return n == content;
+}
+
 const char* digest_name(const EVP_MD* md) {
   switch (EVP_MD_get_type(md)) {
     case NID_sha1: return "sha1";
@@ -69,10 +84,27 @@ crypto::OcspCertId canonical_id(const EVP_MD* md, const X509* ca, const ASN1_INT
 
 }  // namespace
 
+// DER "30 len <fields> 02 01 00" of the CertID for serial 0 -> <fields>.
+std::vector<CachedSource::CertIdPrefix> CachedSource::cert_id_prefixes(const X509* ca) {
+  std::vector<CertIdPrefix> out;
+  crypto::Asn1Integer zero(ASN1_INTEGER_new());
+  if (!ca || !zero || ASN1_INTEGER_set(zero.get(), 0) != 1) return out;
+  for (const EVP_MD* md : {EVP_sha1(), EVP_sha256()}) {
+    auto id = canonical_id(md, ca, zero.get());
+    const auto der = id ? id_der(id.get()) : crypto::Bytes{};
+    if (der.size() < 2 + 3 || der[0] != 0x30) continue;
+    const std::size_t header = (der[1] & 0x80) ? 2 + (der[1] & 0x7f) : 2;
+    if (der.size() < header + 3) continue;
+    out.push_back({md, digest_name(md), crypto::Bytes(der.begin() + static_cast<std::ptrdiff_t>(header), der.end() - 3)});
+  }
+  return out;
+}
+
 CachedSource::CachedSource(std::string ca, crypto::X509Ptr ca_cert, std::shared_ptr<ResponseSource> inner,
                            cache::Cache& cache, const core::Clock& clock, CachedSourceOptions options)
     : m_ca(std::move(ca)),
       m_ca_cert(std::move(ca_cert)),
+      m_prefixes(cert_id_prefixes(m_ca_cert.get())),
       m_inner(std::move(inner)),
       m_cache(cache),
       m_clock(clock),
@@ -90,18 +122,27 @@ std::optional<std::string> CachedSource::key_for(const ::ocsp_cert_id_st* id) co
   if (OCSP_id_get0_info(nullptr, &md_oid, nullptr, &serial, const_cast<OCSP_CERTID*>(id)) != 1 || !md_oid ||
       !serial)
     return std::nullopt;
-  const EVP_MD* md = EVP_get_digestbyobj(md_oid);
-  const char* digest = md ? digest_name(md) : nullptr;
-  if (!digest) return std::nullopt;
+  const int md_nid = OBJ_obj2nid(md_oid);
+  const auto prefix = std::find_if(m_prefixes.begin(), m_prefixes.end(),
+                                   [md_nid](const CertIdPrefix& p) { return EVP_MD_get_type(p.md) == md_nid; });
+  if (prefix == m_prefixes.end()) return std::nullopt;
   const std::string serial_hex = crypto::serial_hex(serial);
   if (serial_hex.empty() || serial_hex.size() > kMaxSerialHex) return std::nullopt;
   // Byte-for-byte the CertID this CA's certificate yields: right issuer, and the cached
   // response (which echoes the CertID it was made for) is exactly what this request needs.
-  auto ours = canonical_id(md, m_ca_cert.get(), serial);
-  if (!ours) return std::nullopt;
-  const auto want = id_der(ours.get());
-  if (want.empty() || want != id_der(id)) return std::nullopt;
-  return key(digest, serial_hex);
+  const auto given = id_der(id);
+  unsigned char* serial_der = nullptr;
+  const int serial_len = i2d_ASN1_INTEGER(serial, &serial_der);
+  if (serial_len <= 0) return std::nullopt;
+  const std::size_t content = prefix->fields.size() + static_cast<std::size_t>(serial_len);
+  const std::size_t header = given.size() >= 2 && (given[1] & 0x80) ? 2 + (given[1] & 0x7f) : 2;
+  const bool same = given.size() == header + content && given[0] == 0x30 &&
+                    std::equal(prefix->fields.begin(), prefix->fields.end(), given.begin() + static_cast<std::ptrdiff_t>(header)) &&
+                    std::memcmp(given.data() + header + prefix->fields.size(), serial_der, static_cast<std::size_t>(serial_len)) == 0 &&
+                    der_length_is(given, content);
+  OPENSSL_free(serial_der);
+  if (!same) return std::nullopt;
+  return key(prefix->name, serial_hex);
 }
 
 OcspResult CachedSource::respond(crypto::ByteView request_der) {

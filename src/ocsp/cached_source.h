@@ -24,6 +24,7 @@
 #include "cache/cache.h"
 #include "core/clock.h"
 #include "core/shared_counter.h"
+#include "crypto/bytes.h"
 #include "crypto/ossl.h"
 #include "ocsp/response_source.h"
 
@@ -33,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cartorio::ocsp {
 
@@ -71,8 +73,19 @@ class CachedSource final : public ResponseSource {
   std::string key(std::string_view digest, const std::string& serial) const;
   void store(const std::string& key, const OcspResult& result);
 
+  // The DER of a canonical CertID of this CA up to its serial (hashAlgorithm, issuerNameHash,
+  // issuerKeyHash), per hash: computed once, so a lookup compares bytes instead of hashing
+  // the CA's name and key for every request.
+  struct CertIdPrefix {
+    const EVP_MD* md = nullptr;
+    const char* name = nullptr;  // "sha1", "sha256": part of the cache key
+    crypto::Bytes fields;
+  };
+  static std::vector<CertIdPrefix> cert_id_prefixes(const X509* ca);
+
   std::string m_ca;
   crypto::X509Ptr m_ca_cert;
+  std::vector<CertIdPrefix> m_prefixes;
   std::shared_ptr<ResponseSource> m_inner;
   cache::Cache& m_cache;
   const core::Clock& m_clock;
