@@ -28,6 +28,7 @@ int exit_code_for(Errc code) {
       return kConflict;
     case Errc::store_unavailable:
     case Errc::key_backend:
+    case Errc::key_sealed:
     case Errc::ca_offline:
       return kUnavailable;
     case Errc::config_invalid:
