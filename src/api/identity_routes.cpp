@@ -3,6 +3,7 @@
 #include "api/error_response.h"
 #include "api/json_body.h"
 #include "crypto/bytes.h"
+#include "identity/identity_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -23,25 +24,6 @@ namespace {
 
 identity::Actor actor_of(const Request& req, const Principal& who) {
   return {who.subject, req.remote_address().empty() ? "local" : req.remote_address(), req.request_id()};
-}
-
-json roles_json(const std::vector<identity::Role>& roles) {
-  json a = json::array();
-  for (auto r : roles) a.push_back(std::string(identity::to_string(r)));
-  return a;
-}
-
-json user_json(const identity::UserView& u) {
-  return {{"username", u.username},       {"display_name", u.display_name}, {"roles", roles_json(u.roles)},
-          {"mfa_enabled", u.mfa_enabled}, {"mfa_required", u.mfa_required}, {"disabled", u.disabled},
-          {"locked_until", u.locked_until}, {"created_at", u.created_at},   {"updated_at", u.updated_at}};
-}
-
-json api_key_json(const identity::ApiKeyView& k) {
-  return {{"prefix", k.prefix},         {"name", k.name},
-          {"roles", roles_json(k.roles)}, {"owner", k.owner},
-          {"created_at", k.created_at}, {"last_used_at", k.last_used_at},
-          {"revoked_at", k.revoked_at}};
 }
 
 // {"roles": ["notary", ...]} -> roles; a 400 response for anything else.
@@ -196,12 +178,12 @@ Response not_a_user() {
 Response me(IdentityService& identity, const Request& req, const Principal& who) {
   if (!is_user(who))
     return Response::json(json{{"subject", who.subject},
-                               {"roles", roles_json(who.roles)},
+                               {"roles", identity::roles_json(who.roles)},
                                {"auth_method", identity::to_string(who.method)}}
                               .dump());
   auto u = identity.me(actor_of(req, who));
   if (!u) return error_response(u.error());
-  return Response::json(user_json(*u).dump());
+  return Response::json(identity::to_json(*u).dump());
 }
 
 Response change_password(IdentityService& identity, const Request& req, const Principal& who) {
@@ -243,7 +225,7 @@ Response list_users(IdentityService& identity, const Request& req) {
   auto users = identity.list_users(*limit, *offset);
   if (!users) return error_response(users.error());
   json items = json::array();
-  for (const auto& u : *users) items.push_back(user_json(u));
+  for (const auto& u : *users) items.push_back(identity::to_json(u));
   return Response::json(json{{"items", items}, {"limit", *limit}, {"offset", *offset}}.dump());
 }
 
@@ -264,7 +246,7 @@ Response create_user(IdentityService& identity, const Request& req, const Princi
   nu.roles = std::get<0>(roles);
   auto u = identity.create_user(actor_of(req, who), nu);
   if (!u) return error_response(u.error());
-  Response r = Response::json(user_json(*u).dump(), 201);
+  Response r = Response::json(identity::to_json(*u).dump(), 201);
   r.set_header("Location", "/api/v1/users/" + u->username);
   return r;
 }
@@ -272,7 +254,7 @@ Response create_user(IdentityService& identity, const Request& req, const Princi
 Response get_user(IdentityService& identity, const Request& req) {
   auto u = identity.get_user(req.param("username"));
   if (!u) return error_response(u.error());
-  return Response::json(user_json(*u).dump());
+  return Response::json(identity::to_json(*u).dump());
 }
 
 Response update_user(IdentityService& identity, const Request& req, const Principal& who) {
@@ -297,7 +279,7 @@ Response update_user(IdentityService& identity, const Request& req, const Princi
     return bad_request("request.missing_field", "nothing to change: roles, disabled or display_name");
   auto u = identity.update_user(actor_of(req, who), req.param("username"), change);
   if (!u) return error_response(u.error());
-  return Response::json(user_json(*u).dump());
+  return Response::json(identity::to_json(*u).dump());
 }
 
 Response reset_mfa(IdentityService& identity, const Request& req, const Principal& who) {
@@ -317,7 +299,7 @@ Response list_api_keys(IdentityService& identity) {
   auto keys = identity.list_api_keys();
   if (!keys) return error_response(keys.error());
   json items = json::array();
-  for (const auto& k : *keys) items.push_back(api_key_json(k));
+  for (const auto& k : *keys) items.push_back(identity::to_json(k));
   return Response::json(json{{"items", items}}.dump());
 }
 
@@ -330,7 +312,7 @@ Response create_api_key(IdentityService& identity, const Request& req, const Pri
   if (auto* r = std::get_if<Response>(&roles)) return std::move(*r);
   auto created = identity.create_api_key(actor_of(req, who), *name, std::get<0>(roles));
   if (!created) return error_response(created.error());
-  auto j = api_key_json(created->info);
+  auto j = identity::to_json(created->info);
   j["key"] = created->key;
   return no_store(Response::json(j.dump(), 201));
 }

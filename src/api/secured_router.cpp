@@ -1,6 +1,7 @@
 #include "api/secured_router.h"
 
 #include "core/log.h"
+#include "identity/identity_service.h"
 #include "crypto/bytes.h"
 
 #include <nlohmann/json.hpp>
@@ -52,12 +53,7 @@ std::string target_of(const Request& req) {
 }  // namespace
 
 std::string certificate_thumbprint(const http::ClientCertificate& cert) {
-  auto der_digest = crypto::from_hex(cert.sha256_fingerprint);
-  if (!der_digest || der_digest->size() != 32) return {};
-  std::string b64 = crypto::to_base64(*der_digest);
-  for (auto& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!b64.empty() && b64.back() == '=') b64.pop_back();
-  return b64;
+  return identity::x5t_s256(cert.sha256_fingerprint);
 }
 
 namespace {
@@ -70,7 +66,7 @@ core::Result<identity::Principal> check_binding(const AuthContext& auth, const R
   const auto& cert = req.client_certificate();
   if (!cert || !auth.client_certificates) return core::Error{Errc::unauthenticated, "token bound to a client certificate"};
   const std::string presented = certificate_thumbprint(*cert);
-  if (presented.size() != principal.certificate_thumbprint.size() ||
+  if (presented.empty() ||
       !crypto::constant_time_equal(crypto::as_bytes(presented), crypto::as_bytes(principal.certificate_thumbprint)))
     return core::Error{Errc::unauthenticated, "token bound to another client certificate"};
   CARTORIO_TRY(auto service, auth.client_certificates(*cert));

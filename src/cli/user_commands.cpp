@@ -5,6 +5,7 @@
 // would show them). Every change is audited with actor "cli".
 #include "app/identity_setup.h"
 #include "app/runtime.h"
+#include "identity/identity_json.h"
 #include "cli/cli_support.h"
 #include "cli/commands.h"
 
@@ -90,21 +91,19 @@ core::Result<std::string> read_password(const std::string& file) {
   return text;
 }
 
-json user_json(const identity::UserView& u) {
-  json roles = json::array();
-  for (auto r : u.roles) roles.push_back(std::string(identity::to_string(r)));
-  return {{"username", u.username},       {"display_name", u.display_name}, {"roles", roles},
-          {"mfa_enabled", u.mfa_enabled}, {"mfa_required", u.mfa_required}, {"disabled", u.disabled},
-          {"locked_until", u.locked_until}, {"created_at", u.created_at}};
+// "clerk,auditor", for the text listings.
+std::string role_list(const std::vector<identity::Role>& roles) {
+  std::string out;
+  for (auto r : roles) out += (out.empty() ? "" : ",") + std::string(identity::to_string(r));
+  return out;
 }
 
 void print_user(const identity::UserView& u, bool as_json) {
   if (as_json) {
-    std::printf("%s\n", user_json(u).dump().c_str());
+    std::printf("%s\n", identity::to_json(u).dump().c_str());
     return;
   }
-  std::string roles;
-  for (auto r : u.roles) roles += (roles.empty() ? "" : ",") + std::string(identity::to_string(r));
+  const std::string roles = role_list(u.roles);
   std::printf("%-24s %-28s mfa=%s%s\n", u.username.c_str(), roles.c_str(),
               u.mfa_enabled ? "on" : (u.mfa_required ? "pending" : "n/a"), u.disabled ? " disabled" : "");
 }
@@ -237,15 +236,13 @@ void add_user_commands(CLI::App& app, CommandContext& ctx) {
     ctx.exit_code = run_or_fail(ctx, [o](Session& s) -> core::Result<void> {
       CARTORIO_TRY(auto keys, s.identity->list_api_keys());
       for (const auto& k : keys) {
-        std::string roles;
-        for (auto r : k.roles) roles += (roles.empty() ? "" : ",") + std::string(identity::to_string(r));
-        if (o->json)
-          std::printf("%s\n", json{{"prefix", k.prefix}, {"name", k.name}, {"roles", roles}, {"revoked_at", k.revoked_at}}
-                                  .dump()
-                                  .c_str());
-        else
-          std::printf("%-10s %-24s %-20s%s\n", k.prefix.c_str(), k.name.c_str(), roles.c_str(),
-                      k.revoked_at ? " revoked" : "");
+        if (o->json) {
+          std::printf("%s\n", identity::to_json(k).dump().c_str());
+          continue;
+        }
+        const std::string roles = role_list(k.roles);
+        std::printf("%-10s %-24s %-20s%s\n", k.prefix.c_str(), k.name.c_str(), roles.c_str(),
+                    k.revoked_at ? " revoked" : "");
       }
       return core::ok();
     });

@@ -313,14 +313,19 @@ core::Result<void> IdentityService::reset_mfa(const Actor& actor, std::string_vi
   return core::ok();
 }
 
-core::Result<void> IdentityService::set_password(const Actor& actor, std::string_view username,
-                                                 std::string_view new_password) {
-  CARTORIO_TRY(auto user, find_user(username));
+core::Result<void> IdentityService::store_password(const store::UserRecord& user, std::string_view new_password) {
   CARTORIO_TRY_VOID(check_password_policy(new_password, user.username));
   store::UserUpdate u;
   CARTORIO_TRY(u.password_hash, m_passwords.hash(new_password));
   u.updated_at = now_unix();
   CARTORIO_TRY_VOID(m_stores.users->update_user(user.id, u));
+  return core::ok();
+}
+
+core::Result<void> IdentityService::set_password(const Actor& actor, std::string_view username,
+                                                 std::string_view new_password) {
+  CARTORIO_TRY(auto user, find_user(username));
+  CARTORIO_TRY_VOID(store_password(user, new_password));
   audit(actor, "identity.user.password_set", "user:" + user.username, "success");
   end_sessions(user, actor, "password set");
   return core::ok();
@@ -384,11 +389,7 @@ core::Result<void> IdentityService::change_password(const Actor& actor, std::str
           R"({"reason":"wrong current password"})");
     return Error(Errc::unauthenticated, "the current password is wrong");
   }
-  CARTORIO_TRY_VOID(check_password_policy(new_password, user.username));
-  store::UserUpdate u;
-  CARTORIO_TRY(u.password_hash, m_passwords.hash(new_password));
-  u.updated_at = now_unix();
-  CARTORIO_TRY_VOID(m_stores.users->update_user(user.id, u));
+  CARTORIO_TRY_VOID(store_password(user, new_password));
   audit(actor, "identity.password.change", "user:" + user.username, "success");
   end_sessions(user, actor, "password changed");
   return core::ok();

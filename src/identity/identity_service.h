@@ -199,6 +199,10 @@ class GrantResult {
   std::variant<TokenResponse, GrantError> m_v;
 };
 
+// RFC 8705 3.1 "x5t#S256" of a certificate from the hex SHA-256 of its DER: base64url, no
+// padding; "" for anything but 64 hex digits.
+std::string x5t_s256(std::string_view sha256_hex);
+
 // Access-token "scope" of a user who must enrol MFA first.
 inline constexpr std::string_view kMfaEnrollScope = "mfa_enroll";
 
@@ -275,6 +279,9 @@ class IdentityService final : public Authenticator {
   GrantResult grant_password(const TokenRequest& req);
   GrantResult grant_client_credentials(const TokenRequest& req);
   GrantResult grant_certificate_bound(const TokenRequest& req);
+  // Signs a client_credentials token for `claims` (sub, roles, client_id and binding set;
+  // scope, jti and lifetime filled here) and audits the login.
+  GrantResult issue_client_token(AccessClaims claims, const TokenRequest& req, std::string_view audit_details);
   GrantResult grant_refresh(const TokenRequest& req);
 
   core::Result<AccessClaims> decode_access_token(std::string_view token, bool check_expiry);
@@ -287,6 +294,8 @@ class IdentityService final : public Authenticator {
   core::Result<store::UserRecord> find_user(std::string_view username);
   core::Result<Principal> api_key_principal(std::string_view key, bool record_use);
   void end_sessions(const store::UserRecord& user, const Actor& actor, std::string_view why);
+  // Policy check, argon2id hash, stored (set_password and change_password).
+  core::Result<void> store_password(const store::UserRecord& user, std::string_view new_password);
 
   std::string seal_totp_secret(const store::UserRecord& user, crypto::ByteView secret) const;
   core::Result<crypto::SecretBytes> open_totp_secret(const store::UserRecord& user) const;

@@ -3,6 +3,7 @@
 #include "identity/identity_service.h"
 
 #include "core/log.h"
+#include "crypto/bytes.h"
 #include "crypto/primitives.h"
 #include "identity/detail/identity_util.h"
 #include "identity/jwt.h"
@@ -97,6 +98,12 @@ std::optional<std::vector<std::string>> strings_member(const nlohmann::json& j, 
 }
 
 }  // namespace
+
+std::string x5t_s256(std::string_view sha256_hex) {
+  auto digest = crypto::from_hex(sha256_hex);
+  if (!digest || digest->size() != 32) return {};
+  return detail::base64url_encode(*digest);
+}
 
 // --- access tokens ------------------------------------------------------------------------
 
@@ -423,42 +430,36 @@ GrantResult IdentityService::grant_client_credentials(const TokenRequest& req) {
           R"({"grant":"client_credentials","reason":"client_id does not match the key"})");
     return grant_error(OAuthError::invalid_client, "client authentication failed");
   }
-  const std::int64_t now = now_unix();
   AccessClaims c;
   c.sub = principal->subject;
   c.roles = role_names(principal->roles);
-  c.scope = join(c.roles, " ");
   c.client_id = std::string(kApiKeyPrefix) + prefix;
-  c.jti = detail::base64url_encode(crypto::random_bytes(16));
-  c.iat = now;
-  c.exp = now + m_options.access_token_ttl.count();
-  auto token = sign_access_token(c);
-  if (!token) return unavailable("sign", token.error());
-  audit(Actor{principal->subject, req.source, req.request_id}, "identity.login", principal->subject, "success",
-        R"({"grant":"client_credentials"})");
-  // No refresh token (RFC 6749 4.4.3): the client authenticates again.
-  return TokenResponse{*token, "Bearer", c.exp - now, "", c.scope};
+  return issue_client_token(std::move(c), req, R"({"grant":"client_credentials"})");
 }
 
 GrantResult IdentityService::grant_certificate_bound(const TokenRequest& req) {
   const Principal& service = *req.certificate_client;
   if (service.roles.empty() || req.certificate_thumbprint.empty() || !service.subject.starts_with("service:"))
     return grant_error(OAuthError::invalid_client, "client authentication failed");
-  const std::int64_t now = now_unix();
   AccessClaims c;
   c.sub = service.subject;
   c.roles = role_names(service.roles);
-  c.scope = join(c.roles, " ");
   c.client_id = service.subject;
   c.amr = {"mtls"};
   c.cnf_x5t = req.certificate_thumbprint;
+  return issue_client_token(std::move(c), req, R"({"grant":"client_credentials","client_auth":"tls_client_auth"})");
+}
+
+GrantResult IdentityService::issue_client_token(AccessClaims c, const TokenRequest& req, std::string_view audit_details) {
+  const std::int64_t now = now_unix();
+  c.scope = join(c.roles, " ");
   c.jti = detail::base64url_encode(crypto::random_bytes(16));
   c.iat = now;
   c.exp = now + m_options.access_token_ttl.count();
   auto token = sign_access_token(c);
   if (!token) return unavailable("sign", token.error());
-  audit(Actor{service.subject, req.source, req.request_id}, "identity.login", service.subject, "success",
-        R"({"grant":"client_credentials","client_auth":"tls_client_auth"})");
+  audit(Actor{c.sub, req.source, req.request_id}, "identity.login", c.sub, "success", std::string(audit_details));
+  // No refresh token (RFC 6749 4.4.3): the client authenticates again.
   return TokenResponse{*token, "Bearer", c.exp - now, "", c.scope};
 }
 
