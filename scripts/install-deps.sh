@@ -11,7 +11,7 @@ PACKAGES=(
   # libraries
   libssl-dev openssl libsqlite3-dev sqlite3 libpq-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
-  libp11-kit-dev libboost-dev libhiredis-dev libargon2-dev libqrencode-dev
+  libp11-kit-dev libboost-dev libhiredis-dev libargon2-dev libqrencode-dev libqpdf-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # fuzzing (fuzz/run.sh): clang, the libFuzzer + sanitizer runtimes, llvm-symbolizer for traces
@@ -20,6 +20,8 @@ PACKAGES=(
   postgresql postgresql-client softhsm2 opensc redis-server
   # independent clients the tests use
   curl python3 procps oathtool
+  # PDF signing tests: pdfsig + certutil (NSS trust store), PDFs written by other producers
+  poppler-utils libnss3-tools ghostscript qpdf
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -19,7 +19,12 @@ int http_status_for(Errc code) {
     case Errc::key_backend:
     case Errc::key_sealed:
     case Errc::not_initialized:
-    case Errc::ca_offline: return 503;
+    case Errc::ca_offline:
+    case Errc::tsa_unavailable: return 503;
+    case Errc::tsa_error: return 502;
+    case Errc::pdf_too_large: return 413;
+    case Errc::link_invalid: return 403;
+    case Errc::link_expired: return 410;
     default: break;
   }
   const int n = static_cast<int>(code);

@@ -30,6 +30,7 @@ int exit_code_for(Errc code) {
     case Errc::key_backend:
     case Errc::key_sealed:
     case Errc::ca_offline:
+    case Errc::tsa_unavailable:
       return kUnavailable;
     case Errc::config_invalid:
     case Errc::not_initialized:

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add_crl_commands(app, ctx);
   add_ocsp_commands(app, ctx);
   add_user_commands(app, ctx);
+  add_pdf_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -72,6 +72,15 @@ const std::vector<Key>& keys() {
       TEXT("identity.data_key_file", identity.data_key_file, "identity data key (32 random bytes, hex): seals TOTP secrets", false),
       INT("identity.access_token_minutes", identity.access_token_minutes, "lifetime of JWT access tokens"),
       INT("identity.refresh_token_days", identity.refresh_token_days, "lifetime of a refresh-token family"),
+      TEXT("tsa.policy_oid", tsa.policy_oid, "policy OID of the own time-stamp authority's tokens", false),
+      INT("tsa.accuracy_seconds", tsa.accuracy_seconds, "accuracy the own TSA states in its tokens"),
+      TEXT("tsa.url", tsa.url, "external RFC 3161 TSA for document timestamps (empty: the own TSA)", false),
+      INT("tsa.timeout_seconds", tsa.timeout_seconds, "timeout of a request to the external TSA"),
+      TEXT("documents.default_level", documents.default_level, "PAdES level when none is asked: B-B | B-T | B-LT | B-LTA", false),
+      INT("documents.certificate_validity_days", documents.certificate_validity_days, "validity of a per-document signing certificate"),
+      INT("documents.max_pdf_bytes", documents.max_pdf_bytes, "largest PDF accepted for signing or verification"),
+      INT("documents.download_link_minutes", documents.download_link_minutes, "lifetime of a signed download link"),
+      TEXT("documents.link_key_file", documents.link_key_file, "HMAC key of download links (32 random bytes, hex)", false),
       TEXT("log.level", log.level, "debug | info | warn | error", false),
   };
   return k;
@@ -130,6 +139,21 @@ void validate(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("identity.access_token_minutes: must be between 1 and 1440");
   if (c.identity.refresh_token_days < 1 || c.identity.refresh_token_days > 365)
     problems.push_back("identity.refresh_token_days: must be between 1 and 365");
+  if (c.tsa.accuracy_seconds < 1 || c.tsa.accuracy_seconds > 3600)
+    problems.push_back("tsa.accuracy_seconds: must be between 1 and 3600");
+  if (c.tsa.timeout_seconds < 1 || c.tsa.timeout_seconds > 300)
+    problems.push_back("tsa.timeout_seconds: must be between 1 and 300");
+  if (!c.tsa.url.empty() && c.tsa.url.rfind("http://", 0) != 0 && c.tsa.url.rfind("https://", 0) != 0)
+    problems.push_back("tsa.url: must be an http:// or https:// URL");
+  if (c.documents.default_level != "B-B" && c.documents.default_level != "B-T" &&
+      c.documents.default_level != "B-LT" && c.documents.default_level != "B-LTA")
+    problems.push_back("documents.default_level: must be B-B, B-T, B-LT or B-LTA");
+  if (c.documents.certificate_validity_days < 1 || c.documents.certificate_validity_days > 30)
+    problems.push_back("documents.certificate_validity_days: must be between 1 and 30");
+  if (c.documents.max_pdf_bytes < 1024 || c.documents.max_pdf_bytes > 1024 * 1024 * 1024)
+    problems.push_back("documents.max_pdf_bytes: must be between 1024 and 1073741824");
+  if (c.documents.download_link_minutes < 1 || c.documents.download_link_minutes > 7 * 24 * 60)
+    problems.push_back("documents.download_link_minutes: must be between 1 and 10080");
   if (c.identity.data_key_file.empty()) problems.push_back("identity.data_key_file: must not be empty");
   if (c.objects.backend != "filesystem")
     problems.push_back("objects.backend: must be \"filesystem\", got \"" + c.objects.backend + "\"");

@@ -94,6 +94,23 @@ struct Config {
     int refresh_token_days = 30;
   } identity;
 
+  struct Tsa {
+    // The own RFC 3161 time-stamp authority (POST /tsa), or an external one (tsa.url).
+    // 2.25.<UUID> (ITU-T X.667): an OID nobody else has, without registering an arc.
+    std::string policy_oid = "2.25.250359327722146467862993546787340417251";
+    int accuracy_seconds = 1;
+    std::string url;  // empty: the own TSA; else documents are time-stamped by this URL
+    int timeout_seconds = 10;
+  } tsa;
+
+  struct Documents {
+    std::string default_level = "B-LT";     // B-B | B-T | B-LT | B-LTA
+    int certificate_validity_days = 3;      // the per-document signing certificate
+    int max_pdf_bytes = 64 * 1024 * 1024;   // larger uploads are refused (413)
+    int download_link_minutes = 60;         // lifetime of a signed download URL
+    std::string link_key_file = "links.key";  // 32 random bytes (hex): HMAC key of download URLs
+  } documents;
+
   struct Log {
     std::string level = "info";
   } log;

@@ -18,6 +18,13 @@ std::string_view errc_name(Errc code) {
     case Errc::unknown_profile: return "profile.unknown";
     case Errc::invalid_serial: return "input.invalid_serial";
     case Errc::invalid_reason: return "input.invalid_reason";
+    case Errc::not_a_pdf: return "pdf.not_pdf";
+    case Errc::pdf_malformed: return "pdf.malformed";
+    case Errc::pdf_encrypted: return "pdf.encrypted";
+    case Errc::pdf_too_large: return "pdf.too_large";
+    case Errc::pdf_unsupported: return "pdf.unsupported";
+    case Errc::link_invalid: return "link.invalid";
+    case Errc::link_expired: return "link.expired";
     case Errc::unauthenticated: return "auth.unauthenticated";
     case Errc::permission_denied: return "auth.permission_denied";
     case Errc::wrong_passphrase: return "auth.wrong_passphrase";
@@ -37,6 +44,8 @@ std::string_view errc_name(Errc code) {
     case Errc::not_initialized: return "pki.not_initialized";
     case Errc::already_initialized: return "pki.already_initialized";
     case Errc::config_invalid: return "config.invalid";
+    case Errc::tsa_error: return "tsa.error";
+    case Errc::tsa_unavailable: return "tsa.unavailable";
     case Errc::internal: return "internal";
     case Errc::io_error: return "io.error";
     case Errc::crypto_error: return "crypto.error";

@@ -24,6 +24,13 @@ enum class Errc : int {
   unknown_profile = 116,
   invalid_serial = 117,
   invalid_reason = 118,
+  not_a_pdf = 130,
+  pdf_malformed = 131,
+  pdf_encrypted = 132,
+  pdf_too_large = 133,
+  pdf_unsupported = 134,
+  link_invalid = 140,
+  link_expired = 141,
   // 2xx: authentication and authorisation
   unauthenticated = 200,
   permission_denied = 201,
@@ -48,6 +55,9 @@ enum class Errc : int {
   already_initialized = 504,
   // 6xx: configuration
   config_invalid = 600,
+  // 7xx: services this one depends on
+  tsa_error = 700,        // the time-stamp authority refused or answered wrongly
+  tsa_unavailable = 701,  // ... or could not be reached
   // 9xx: the system itself
   internal = 900,
   io_error = 901,
