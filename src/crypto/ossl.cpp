@@ -3,10 +3,14 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/cms.h>
 #include <openssl/err.h>
+#include <openssl/ess.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/param_build.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -38,7 +42,16 @@ void GeneralNamesDeleter::operator()(stack_st_GENERAL_NAME* p) const noexcept { 
 void OcspRequestDeleter::operator()(OCSP_REQUEST* p) const noexcept { OCSP_REQUEST_free(p); }
 void OcspResponseDeleter::operator()(OCSP_RESPONSE* p) const noexcept { OCSP_RESPONSE_free(p); }
 void OcspBasicRespDeleter::operator()(OCSP_BASICRESP* p) const noexcept { OCSP_BASICRESP_free(p); }
+void CmsContentInfoDeleter::operator()(CMS_ContentInfo* p) const noexcept { CMS_ContentInfo_free(p); }
 void OcspCertIdDeleter::operator()(OCSP_CERTID* p) const noexcept { OCSP_CERTID_free(p); }
+void X509CrlStackDeleter::operator()(stack_st_X509_CRL* p) const noexcept {
+  sk_X509_CRL_pop_free(p, X509_CRL_free);
+}
+void Pkcs7Deleter::operator()(PKCS7* p) const noexcept { PKCS7_free(p); }
+void TsTstInfoDeleter::operator()(TS_TST_INFO* p) const noexcept { TS_TST_INFO_free(p); }
+void TsVerifyCtxDeleter::operator()(TS_VERIFY_CTX* p) const noexcept { TS_VERIFY_CTX_free(p); }
+void EssSigningCertDeleter::operator()(ESS_SIGNING_CERT* p) const noexcept { ESS_SIGNING_CERT_free(p); }
+void EssSigningCertV2Deleter::operator()(ESS_SIGNING_CERT_V2* p) const noexcept { ESS_SIGNING_CERT_V2_free(p); }
 void X509StackDeleter::operator()(stack_st_X509* p) const noexcept {
   sk_X509_pop_free(p, X509_free);
 }

@@ -16,6 +16,14 @@ struct X509_extension_st;
 struct ocsp_request_st;
 struct ocsp_basic_response_st;
 struct ocsp_cert_id_st;
+struct stack_st_X509_CRL;
+struct pkcs7_st;
+struct TS_tst_info_st;
+struct TS_verify_ctx;
+struct ESS_signing_cert;
+struct ESS_signing_cert_v2_st;
+struct CMS_ContentInfo_st;
+typedef struct CMS_ContentInfo_st CMS_ContentInfo;
 
 namespace cartorio::crypto {
 
@@ -51,6 +59,13 @@ CARTORIO_OSSL_HANDLE(OcspRequest, ::ocsp_request_st);
 CARTORIO_OSSL_HANDLE(OcspResponse, OCSP_RESPONSE);
 CARTORIO_OSSL_HANDLE(OcspBasicResp, ::ocsp_basic_response_st);
 CARTORIO_OSSL_HANDLE(OcspCertId, ::ocsp_cert_id_st);
+CARTORIO_OSSL_HANDLE(X509CrlStack, ::stack_st_X509_CRL);
+CARTORIO_OSSL_HANDLE(Pkcs7, ::pkcs7_st);
+CARTORIO_OSSL_HANDLE(TsTstInfo, ::TS_tst_info_st);
+CARTORIO_OSSL_HANDLE(TsVerifyCtx, ::TS_verify_ctx);
+CARTORIO_OSSL_HANDLE(EssSigningCert, ::ESS_signing_cert);
+CARTORIO_OSSL_HANDLE(EssSigningCertV2, ::ESS_signing_cert_v2_st);
+CARTORIO_OSSL_HANDLE(CmsContentInfo, ::CMS_ContentInfo_st);
 
 #undef CARTORIO_OSSL_HANDLE
 

@@ -1,0 +1,102 @@
+#include "signing/visible_stamp.h"
+
+#include <qrencode.h>
+
+#include <cstdio>
+#include <memory>
+
+namespace cartorio::signing {
+namespace {
+
+using core::Errc;
+
+// A PDF literal string in WinAnsiEncoding (Latin-1 agrees with it from 0xA0 up).
+std::string win_ansi_literal(std::string_view utf8) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < utf8.size();) {
+    const auto c = static_cast<unsigned char>(utf8[i]);
+    unsigned cp = '?';
+    std::size_t len = 1;
+    if (c < 0x80) {
+      cp = c;
+    } else if ((c >> 5) == 0x6 && i + 1 < utf8.size()) {
+      cp = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3Fu);
+      len = 2;
+    } else {
+      len = (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    }
+    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp > 0xFF) cp = '?';
+    if (cp == '(' || cp == ')' || cp == '\\') out += '\\';
+    out += static_cast<char>(cp);
+    i += len;
+  }
+  return out + ")";
+}
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+struct QrDeleter {
+  void operator()(QRcode* q) const noexcept { QRcode_free(q); }
+};
+
+}  // namespace
+
+core::Result<SignatureAppearance> make_stamp(const PdfInfo& info, int page, const StampText& text,
+                                             std::optional<std::array<double, 4>> rect) {
+  if (page < 1 || page > info.pages)
+    return core::Error{Errc::invalid_argument,
+                       "page " + std::to_string(page) + " does not exist (the PDF has " + std::to_string(info.pages) + ")"};
+  const auto box = info.page_boxes.at(static_cast<std::size_t>(page - 1));
+  SignatureAppearance a;
+  a.page = page;
+  if (rect) {
+    a.rect = *rect;
+    if (a.rect[2] <= a.rect[0] || a.rect[3] <= a.rect[1] || a.rect[0] < box[0] || a.rect[1] < box[1] ||
+        a.rect[2] > box[2] || a.rect[3] > box[3])
+      return core::Error{Errc::invalid_argument, "the stamp's rectangle is empty or not on the page"};
+  } else {
+    const double w = 252, h = 84, margin = 24;
+    a.rect = {box[2] - margin - w, box[1] + margin, box[2] - margin, box[1] + margin + h};
+    if (a.rect[0] < box[0]) a.rect[0] = box[0];
+    if (a.rect[3] > box[3]) a.rect[3] = box[3];
+  }
+  const double w = a.rect[2] - a.rect[0], h = a.rect[3] - a.rect[1];
+
+  std::string c;
+  c += "q 0.96 0.97 1 rg 0 0 " + num(w) + " " + num(h) + " re f Q\n";
+  c += "q 0.12 0.23 0.45 RG 0.8 w 0.4 0.4 " + num(w - 0.8) + " " + num(h - 0.8) + " re S Q\n";
+  double text_x = 6;
+  if (!text.verify_url.empty()) {
+    std::unique_ptr<QRcode, QrDeleter> qr(QRcode_encodeString(text.verify_url.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1));
+    if (!qr) return core::Error{Errc::invalid_argument, "the verification URL does not fit in a QR code"};
+    const double side = h - 8;
+    const double module = side / (qr->width + 2);  // one quiet module each side on the light background
+    c += "q 1 1 1 rg 4 4 " + num(side) + " " + num(side) + " re f 0 0 0 rg\n";
+    for (int y = 0; y < qr->width; ++y)
+      for (int x = 0; x < qr->width; ++x)
+        if (qr->data[y * qr->width + x] & 1)
+          c += num(4 + module * (x + 1)) + " " + num(4 + side - module * (y + 2)) + " " + num(module) + " " +
+               num(module) + " re\n";
+    c += "f Q\n";
+    text_x = side + 10;
+  }
+  const std::string lines[] = {"Assinado digitalmente por", text.signer, text.signed_at, "Documento " + text.document_id,
+                               "Verifique pelo QR code"};
+  c += "BT 0.1 0.1 0.1 rg\n";
+  double y = h - 14;
+  for (std::size_t i = 0; i < std::size(lines); ++i) {
+    const double size = i == 1 ? 9 : 7;
+    c += a.font_resource + " " + num(size) + " Tf 1 0 0 1 " + num(text_x) + " " + num(y) + " Tm " +
+         win_ansi_literal(lines[i]) + " Tj\n";
+    y -= i == 0 ? 12 : 13;
+  }
+  c += "ET\n";
+  a.content = std::move(c);
+  return a;
+}
+
+}  // namespace cartorio::signing
