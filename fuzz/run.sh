@@ -2,9 +2,9 @@
 # Builds the fuzz tree (scripts/build.sh fuzz -> build-fuzz/) and runs each fuzz target for a
 # bounded time on a copy of its seed corpus; exits non-zero on any crash, sanitizer report,
 # leak, per-input timeout or out-of-memory. docs/fuzzing.md.
-# Usage: fuzz/run.sh [target...]          targets: ocsp_request (default: all)
+# Usage: fuzz/run.sh [target...]          targets: ocsp_request, pdf_verify, tsa_request (default: all)
 # Environment:
-#   CARTORIO_FUZZ_SECONDS     fuzzing time per target (default 60; 0 skips the run)
+#   CARTORIO_FUZZ_SECONDS     fuzzing time per target (default 60, pdf_verify and tsa_request 20; 0 skips the run)
 #   CARTORIO_FUZZ_TIMEOUT     seconds one input may take before it counts as a hang (default 10)
 #   CARTORIO_FUZZ_RSS_MB      memory limit of the fuzzer process (default 2048)
 #   CARTORIO_FUZZ_ARTIFACTS   where crash/leak/timeout reproducers are kept (default build-fuzz/artifacts)
@@ -19,7 +19,23 @@ timeout=${CARTORIO_FUZZ_TIMEOUT:-10}
 rss_mb=${CARTORIO_FUZZ_RSS_MB:-2048}
 artifacts=${CARTORIO_FUZZ_ARTIFACTS:-$root/build-fuzz/artifacts}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ocsp_request)
+[ ${#targets[@]} -gt 0 ] || targets=(ocsp_request pdf_verify tsa_request)
+
+# Per-target time (unless CARTORIO_FUZZ_SECONDS says otherwise) and libFuzzer flags.
+# pdf_verify: inputs capped at 64 KiB (qpdf allocates a lot reconstructing damaged files, and
+# every revision is parsed again), 20 s so CI stays bounded.
+target_seconds() {
+  case "$1" in
+    # tsa_request: a small parser in front of one signature; 20 s reach its states.
+    pdf_verify | tsa_request) echo "${CARTORIO_FUZZ_SECONDS:-20}" ;;
+    *) echo "$seconds" ;;
+  esac
+}
+target_flags() {
+  case "$1" in
+    pdf_verify) echo "-max_len=65536" ;;
+  esac
+}
 
 if [ "$seconds" = 0 ]; then
   echo "fuzz: skipped (CARTORIO_FUZZ_SECONDS=0)"
@@ -47,11 +63,15 @@ for target in "${targets[@]}"; do
   corpus=$work/corpus-$target
   mkdir -p "$corpus" "$work/tmp-$target"
   cp -R "fuzz/corpus/$target/." "$corpus/"
-  args=("$corpus" -max_total_time="$seconds" -detect_leaks=1 -rss_limit_mb="$rss_mb" -timeout="$timeout"
+  target_time=$(target_seconds "$target")
+  # shellcheck disable=SC2207
+  extra=($(target_flags "$target"))
+  args=("$corpus" -max_total_time="$target_time" -detect_leaks=1 -rss_limit_mb="$rss_mb" -timeout="$timeout"
         -close_fd_mask=1 -print_final_stats=1 -artifact_prefix="$artifacts/$target-")
+  args+=("${extra[@]}")
   [ -f "fuzz/$target.dict" ] && args+=(-dict="fuzz/$target.dict")
   log=$work/$target.log
-  echo "fuzz: $target for ${seconds} s (log: $log while it runs)"
+  echo "fuzz: $target for ${target_time} s (log: $log while it runs)"
   status=0
   # TMPDIR: the harness's temp files live (and die) with this run, even after a crash.
   TMPDIR=$work/tmp-$target "$binary" "${args[@]}" >"$log" 2>&1 || status=$?

@@ -9,11 +9,10 @@
 
 namespace cartorio::app {
 
-// Reads identity.data_key_file (32 bytes, hex; mode 0600). With `create` (only `init`), a
-// missing file is made; the file is published with link(2), which never replaces an
-// existing one, so two processes creating it at once agree on one key. Without it a missing
-// file is Errc::not_initialized: an instance that made its own key would seal TOTP secrets
-// the other instances cannot open. Errc::config_invalid for a file of the wrong form or
+// Reads identity.data_key_file (32 bytes, hex; mode 0600; app/secret_key_file.h). With
+// `create` (only `init`), a missing file is made. Without it a missing file is
+// Errc::not_initialized: an instance that made its own key would seal TOTP secrets the
+// other instances cannot open. Errc::config_invalid for a file of the wrong form or
 // readable by group or others.
 core::Result<crypto::SecretBytes> identity_data_key(const core::Config& config, bool create = false);
 

@@ -63,17 +63,16 @@ core::Result<core::Config> load_cli_config(const std::string& data_dir) {
   return cfg;
 }
 
-core::Result<std::string> read_input(const std::string& path) {
-  // CSRs, sealed keys: all small. A bound keeps `--csr /dev/zero` from eating memory.
-  constexpr std::size_t kMaxInput = 1 << 20;
+core::Result<std::string> read_input(const std::string& path, std::size_t max_bytes, core::Errc too_large) {
   std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (!f) return core::Error{Errc::io_error, "cannot open " + path};
   std::string out;
   char buf[65536];
   std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() <= kMaxInput) out.append(buf, n);
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() <= max_bytes) out.append(buf, n);
   if (f != stdin) std::fclose(f);
-  if (out.size() > kMaxInput) return core::Error{Errc::malformed_input, path + " is larger than 1 MiB"};
+  if (out.size() > max_bytes)
+    return core::Error{too_large, path + " is larger than " + std::to_string(max_bytes) + " bytes"};
   return out;
 }
 

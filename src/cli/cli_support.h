@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "crypto/ossl.h"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,8 @@ enum ExitCode : int {
   kConflict = 6,     // already revoked / initialised / exists
   kUnavailable = 7,  // store or key backend unreachable
   kNotReady = 8,     // bad configuration, or no installation in the data dir
+  kSignatureInvalid = 9,        // `pdf verify`: a signature is invalid
+  kSignatureIndeterminate = 10, // `pdf verify`: none invalid, but one cannot be confirmed, or none at all
 };
 
 int exit_code_for(core::Errc code);
@@ -35,7 +38,9 @@ std::string resolve_data_dir(const std::string& flag);
 core::Result<core::Config> load_cli_config(const std::string& data_dir);
 
 // Reads a file, or standard input for "-".
-core::Result<std::string> read_input(const std::string& path);
+// A bound (1 MiB for CSRs and sealed keys) keeps `--csr /dev/zero` from eating memory.
+core::Result<std::string> read_input(const std::string& path, std::size_t max_bytes = 1 << 20,
+                                     core::Errc too_large = core::Errc::malformed_input);
 // Writes to a file atomically, or to stdout when path is empty or "-".
 core::Result<void> write_output(const std::string& path, const std::string& content, unsigned mode = 0644);
 

@@ -9,6 +9,7 @@
 #include "api/rate_limiter.h"
 #include "api/secured_router.h"
 #include "api/public_pki_routes.h"
+#include "api/tsa_routes.h"
 #include "app/identity_setup.h"
 #include "app/jobs.h"
 #include "app/runtime.h"
@@ -80,6 +81,16 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (auto r = api::add_health_routes(router, *rt->store, *rt->keys, *rt->cache); !r) return fail(r.error());
   if (auto r = api::add_public_pki_routes(router, *rt->store, *rt->objects); !r) return fail(r.error());
   if (auto r = api::add_ocsp_routes(router, ocsp_sources->sources, *rt->clock); !r) return fail(r.error());
+  // The own RFC 3161 TSA: public on both listeners (a token is a signed object, like OCSP).
+  std::shared_ptr<const tsa::TimeStampAuthority> timestamps;
+  {
+    auto h = rt->hierarchy();
+    if (!h) return fail(h.error());
+    auto authority = tsa::TimeStampAuthority::create(*h, *rt->keys, *rt->clock, tsa::tsa_options(*cfg));
+    if (!authority) return fail(authority.error());
+    timestamps = std::move(*authority);
+  }
+  if (auto r = api::add_tsa_routes(router, timestamps); !r) return fail(r.error());
   if (auto r = router.get("/metrics", [](const http::Request&) {
         return http::Response::bytes("text/plain; version=0.0.4; charset=utf-8", metrics::registry().render());
       });
@@ -127,6 +138,7 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (auto r = api::add_certificate_routes(secured, std::move(services)); !r) return fail(r.error());
   if (auto r = api::add_identity_routes(secured, **identity, auth.client_certificates); !r) return fail(r.error());
   if (auto r = api::add_openapi_route(secured); !r) return fail(r.error());
+  if (auto r = api::add_tsa_routes(secured, timestamps); !r) return fail(r.error());
 
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);

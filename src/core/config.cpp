@@ -155,6 +155,7 @@ void validate(const Config& c, std::vector<std::string>& problems) {
   if (c.documents.download_link_minutes < 1 || c.documents.download_link_minutes > 7 * 24 * 60)
     problems.push_back("documents.download_link_minutes: must be between 1 and 10080");
   if (c.identity.data_key_file.empty()) problems.push_back("identity.data_key_file: must not be empty");
+  if (c.documents.link_key_file.empty()) problems.push_back("documents.link_key_file: must not be empty");
   if (c.objects.backend != "filesystem")
     problems.push_back("objects.backend: must be \"filesystem\", got \"" + c.objects.backend + "\"");
   if (c.cache.backend != "memory" && c.cache.backend != "redis")

@@ -52,6 +52,11 @@ void TsTstInfoDeleter::operator()(TS_TST_INFO* p) const noexcept { TS_TST_INFO_f
 void TsVerifyCtxDeleter::operator()(TS_VERIFY_CTX* p) const noexcept { TS_VERIFY_CTX_free(p); }
 void EssSigningCertDeleter::operator()(ESS_SIGNING_CERT* p) const noexcept { ESS_SIGNING_CERT_free(p); }
 void EssSigningCertV2Deleter::operator()(ESS_SIGNING_CERT_V2* p) const noexcept { ESS_SIGNING_CERT_V2_free(p); }
+void TsReqDeleter::operator()(TS_REQ* p) const noexcept { TS_REQ_free(p); }
+void TsRespDeleter::operator()(TS_RESP* p) const noexcept { TS_RESP_free(p); }
+void TsRespCtxDeleter::operator()(TS_RESP_CTX* p) const noexcept { TS_RESP_CTX_free(p); }
+void TsMsgImprintDeleter::operator()(TS_MSG_IMPRINT* p) const noexcept { TS_MSG_IMPRINT_free(p); }
+void X509AlgorDeleter::operator()(X509_ALGOR* p) const noexcept { X509_ALGOR_free(p); }
 void X509StackDeleter::operator()(stack_st_X509* p) const noexcept {
   sk_X509_pop_free(p, X509_free);
 }

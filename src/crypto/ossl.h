@@ -24,6 +24,10 @@ struct ESS_signing_cert;
 struct ESS_signing_cert_v2_st;
 struct CMS_ContentInfo_st;
 typedef struct CMS_ContentInfo_st CMS_ContentInfo;
+struct TS_req_st;
+struct TS_resp_st;
+struct TS_resp_ctx;
+struct TS_msg_imprint_st;
 
 namespace cartorio::crypto {
 
@@ -66,6 +70,11 @@ CARTORIO_OSSL_HANDLE(TsVerifyCtx, ::TS_verify_ctx);
 CARTORIO_OSSL_HANDLE(EssSigningCert, ::ESS_signing_cert);
 CARTORIO_OSSL_HANDLE(EssSigningCertV2, ::ESS_signing_cert_v2_st);
 CARTORIO_OSSL_HANDLE(CmsContentInfo, ::CMS_ContentInfo_st);
+CARTORIO_OSSL_HANDLE(TsReq, ::TS_req_st);
+CARTORIO_OSSL_HANDLE(TsResp, ::TS_resp_st);
+CARTORIO_OSSL_HANDLE(TsRespCtx, ::TS_resp_ctx);
+CARTORIO_OSSL_HANDLE(TsMsgImprint, ::TS_msg_imprint_st);
+CARTORIO_OSSL_HANDLE(X509Algor, X509_ALGOR);
 
 #undef CARTORIO_OSSL_HANDLE
 

@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <cstring>
 #include <memory>
@@ -229,6 +230,48 @@ core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki) {
     return {core::Errc::crypto_error, "cannot copy the SubjectPublicKeyInfo"};
   }
   return core::ok();
+}
+
+core::Result<Bytes> make_csr_der(EVP_PKEY* key, const CsrSpec& spec) {
+  X509Req req(X509_REQ_new());
+  X509Name name(X509_NAME_new());
+  if (!req || !name || X509_REQ_set_version(req.get(), 0) != 1)
+    return core::Error{core::Errc::crypto_error, "cannot create a CSR"};
+  for (const auto& [field, value] : spec.subject)
+    if (X509_NAME_add_entry_by_txt(name.get(), field.c_str(), MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.data()), static_cast<int>(value.size()),
+                                   -1, 0) != 1)
+      return core::Error{core::Errc::invalid_argument, "invalid subject attribute " + field + ": " + openssl_errors()};
+  if (X509_REQ_set_subject_name(req.get(), name.get()) != 1 || X509_REQ_set_pubkey(req.get(), key) != 1)
+    return core::Error{core::Errc::crypto_error, "cannot fill the CSR: " + openssl_errors()};
+  if (!spec.uri_sans.empty()) {
+    GeneralNames names(sk_GENERAL_NAME_new_null());
+    for (const auto& uri : spec.uri_sans) {
+      GENERAL_NAME* gn = GENERAL_NAME_new();
+      ASN1_IA5STRING* ia5 = ASN1_IA5STRING_new();
+      if (!gn || !ia5 || ASN1_STRING_set(ia5, uri.data(), static_cast<int>(uri.size())) != 1) {
+        GENERAL_NAME_free(gn);
+        ASN1_IA5STRING_free(ia5);
+        return core::Error{core::Errc::crypto_error, "cannot encode a subjectAltName"};
+      }
+      GENERAL_NAME_set0_value(gn, GEN_URI, ia5);
+      sk_GENERAL_NAME_push(names.get(), gn);
+    }
+    X509Ext ext(X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));
+    STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
+    const bool ok = ext && exts && sk_X509_EXTENSION_push(exts, ext.get()) > 0 &&
+                    X509_REQ_add_extensions(req.get(), exts) == 1;
+    sk_X509_EXTENSION_free(exts);  // the extension itself stays owned by `ext`
+    if (!ok) return core::Error{core::Errc::crypto_error, "cannot add the subjectAltName: " + openssl_errors()};
+  }
+  if (X509_REQ_sign(req.get(), key, EVP_sha256()) <= 0)
+    return core::Error{core::Errc::crypto_error, "cannot sign the CSR: " + openssl_errors()};
+  unsigned char* der = nullptr;
+  const int len = i2d_X509_REQ(req.get(), &der);
+  if (len <= 0) return core::Error{core::Errc::crypto_error, "cannot encode the CSR"};
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
 }
 
 }  // namespace cartorio::crypto

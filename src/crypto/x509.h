@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cartorio::crypto {
@@ -42,5 +43,13 @@ long long asn1_time_to_unix(const ASN1_TIME* t);
 // bytes, odd parameters) never reaches a certificate: Errc::not_supported, and the caller
 // uses X509_set_pubkey.
 core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki);
+
+// A CSR for `key`, signed by it: subject attributes as (short name, UTF-8 value) pairs in
+// order ("CN", "O", "OU", "serialNumber", ...) and URI subjectAltNames.
+struct CsrSpec {
+  std::vector<std::pair<std::string, std::string>> subject;
+  std::vector<std::string> uri_sans;
+};
+core::Result<Bytes> make_csr_der(EVP_PKEY* key, const CsrSpec& spec);
 
 }  // namespace cartorio::crypto

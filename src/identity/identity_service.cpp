@@ -3,8 +3,8 @@
 #include "identity/identity_service.h"
 
 #include "core/log.h"
+#include "crypto/bytes.h"
 #include "crypto/primitives.h"
-#include "identity/detail/encoding.h"
 #include "identity/detail/identity_util.h"
 #include "identity/totp.h"
 
@@ -68,7 +68,7 @@ ApiKeyView to_view(const store::ApiKeyRecord& k) {
 // "xxxxx-xxxxx": 10 base32 characters, 50 bits; stored as a keyed MAC, so an offline
 // guess needs the identity data key.
 std::string new_recovery_code() {
-  std::string chars = detail::ascii_lower(detail::base32_encode(crypto::random_bytes(7))).substr(0, 10);
+  std::string chars = detail::ascii_lower(crypto::to_base32(crypto::random_bytes(7))).substr(0, 10);
   return chars.substr(0, 5) + "-" + chars.substr(5);
 }
 
@@ -346,7 +346,7 @@ core::Result<TotpEnrollment> IdentityService::start_totp_enrollment(const Actor&
   if (sealed.empty()) return Error(Errc::crypto_error, "cannot seal the TOTP secret");
   CARTORIO_TRY_VOID(m_stores.mfa->set_pending_totp(user.id, sealed, now_unix()));
   TotpEnrollment out;
-  out.secret_base32 = detail::base32_encode(secret.view());
+  out.secret_base32 = crypto::to_base32(secret.view());
   out.otpauth_uri = totp::otpauth_uri(m_options.totp_issuer, user.username, out.secret_base32);
   CARTORIO_TRY(out.qr_svg, totp::qr_svg(out.otpauth_uri));
   audit(actor, "identity.mfa.enroll_start", "user:" + user.username, "success");
@@ -410,7 +410,7 @@ core::Result<CreatedApiKey> IdentityService::create_api_key(const Actor& actor, 
   rec.secret_hash = detail::sha256_hex(secret);
   // 40 random bits of prefix: a collision is rare, and the primary key catches it.
   for (int attempt = 0;; ++attempt) {
-    rec.prefix = detail::ascii_lower(detail::base32_encode(crypto::random_bytes(5)));
+    rec.prefix = detail::ascii_lower(crypto::to_base32(crypto::random_bytes(5)));
     auto r = m_stores.api_keys->insert_api_key(rec);
     if (r) break;
     if (r.error().code != Errc::already_exists || attempt == 4) return std::move(r).error();

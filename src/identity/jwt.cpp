@@ -1,7 +1,7 @@
 #include "identity/jwt.h"
 
+#include "crypto/bytes.h"
 #include "crypto/primitives.h"
-#include "identity/detail/encoding.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -65,8 +65,8 @@ core::Result<crypto::Bytes> ecdsa_raw_to_der(crypto::ByteView raw) {
 
 core::Result<std::string> sign_es256(EVP_PKEY* key, std::string_view header_json, std::string_view payload_json) {
   if (!is_p256(key)) return Error(Errc::unsupported_key_type, "ES256 needs an EC P-256 key");
-  const std::string input = detail::base64url_encode(crypto::as_bytes(header_json)) + "." +
-                            detail::base64url_encode(crypto::as_bytes(payload_json));
+  const std::string input = crypto::to_base64url(crypto::as_bytes(header_json)) + "." +
+                            crypto::to_base64url(crypto::as_bytes(payload_json));
   crypto::MdCtx ctx(EVP_MD_CTX_new());
   std::size_t len = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
@@ -78,7 +78,7 @@ core::Result<std::string> sign_es256(EVP_PKEY* key, std::string_view header_json
     return Error(Errc::crypto_error, "ES256: signing failed: " + crypto::openssl_errors());
   der.resize(len);
   CARTORIO_TRY(auto raw, ecdsa_der_to_raw(der));
-  return input + "." + detail::base64url_encode(raw);
+  return input + "." + crypto::to_base64url(raw);
 }
 
 core::Result<CompactJws> split_compact(std::string_view token) {
@@ -88,9 +88,9 @@ core::Result<CompactJws> split_compact(std::string_view token) {
   const auto second = token.find('.', first + 1);
   if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
     return Error(Errc::unauthenticated, "token is not a compact JWS (three parts)");
-  auto header = detail::base64url_decode(token.substr(0, first));
-  auto payload = detail::base64url_decode(token.substr(first + 1, second - first - 1));
-  auto signature = detail::base64url_decode(token.substr(second + 1));
+  auto header = crypto::from_base64url(token.substr(0, first));
+  auto payload = crypto::from_base64url(token.substr(first + 1, second - first - 1));
+  auto signature = crypto::from_base64url(token.substr(second + 1));
   if (!header || !payload || !signature || header->empty() || payload->empty())
     return Error(Errc::unauthenticated, "token part is not base64url");
   CompactJws out;
@@ -127,14 +127,14 @@ core::Result<EcPublicJwk> p256_public_jwk(EVP_PKEY* key) {
   if (BN_bn2binpad(x.get(), xb.data(), static_cast<int>(xb.size())) < 0 ||
       BN_bn2binpad(y.get(), yb.data(), static_cast<int>(yb.size())) < 0)
     return Error(Errc::crypto_error, "JWK: coordinate too long");
-  return EcPublicJwk{detail::base64url_encode(xb), detail::base64url_encode(yb)};
+  return EcPublicJwk{crypto::to_base64url(xb), crypto::to_base64url(yb)};
 }
 
 std::string jwk_thumbprint(const EcPublicJwk& jwk) {
   // RFC 7638 3.2: required members only, lexicographic order, no whitespace.
   const std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + jwk.x + R"(","y":")" + jwk.y + R"("})";
   const auto digest = crypto::sha256(crypto::as_bytes(canonical));
-  return detail::base64url_encode(digest);
+  return crypto::to_base64url(digest);
 }
 
 }  // namespace cartorio::identity::jwt

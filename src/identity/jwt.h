@@ -36,7 +36,7 @@ struct CompactJws {
   crypto::Bytes signature;
 };
 // Splits and decodes a compact JWS: exactly three parts, each strict base64url (see
-// detail/encoding.h), at most kMaxTokenBytes. Errc::unauthenticated (message for logs).
+// crypto::from_base64url), at most kMaxTokenBytes. Errc::unauthenticated (message for logs).
 core::Result<CompactJws> split_compact(std::string_view token);
 
 // True when `raw_signature` is a valid 64-byte R || S ES256 signature of the input.

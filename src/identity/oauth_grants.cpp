@@ -102,7 +102,7 @@ std::optional<std::vector<std::string>> strings_member(const nlohmann::json& j, 
 std::string x5t_s256(std::string_view sha256_hex) {
   auto digest = crypto::from_hex(sha256_hex);
   if (!digest || digest->size() != 32) return {};
-  return detail::base64url_encode(*digest);
+  return crypto::to_base64url(*digest);
 }
 
 // --- access tokens ------------------------------------------------------------------------
@@ -314,7 +314,7 @@ core::Result<IdentityService::Issued> IdentityService::start_session(const store
   c.sid = family.id;
   c.amr = amr;
   c.client_id = m_options.client_id;
-  c.jti = detail::base64url_encode(crypto::random_bytes(16));
+  c.jti = crypto::to_base64url(crypto::random_bytes(16));
   c.iat = now;
   std::optional<store::NewRefreshToken> first;
   if (restricted) {
@@ -453,7 +453,7 @@ GrantResult IdentityService::grant_certificate_bound(const TokenRequest& req) {
 GrantResult IdentityService::issue_client_token(AccessClaims c, const TokenRequest& req, std::string_view audit_details) {
   const std::int64_t now = now_unix();
   c.scope = join(c.roles, " ");
-  c.jti = detail::base64url_encode(crypto::random_bytes(16));
+  c.jti = crypto::to_base64url(crypto::random_bytes(16));
   c.iat = now;
   c.exp = now + m_options.access_token_ttl.count();
   auto token = sign_access_token(c);
@@ -510,7 +510,7 @@ GrantResult IdentityService::grant_refresh(const TokenRequest& req) {
   c.sid = rotation->family.id;
   c.amr = rotation->family.amr;
   c.client_id = m_options.client_id;
-  c.jti = detail::base64url_encode(crypto::random_bytes(16));
+  c.jti = crypto::to_base64url(crypto::random_bytes(16));
   c.iat = now;
   c.exp = now + m_options.access_token_ttl.count();
   auto token = sign_access_token(c);

@@ -45,6 +45,7 @@ Registry& described() {
     reg.describe_counter("cartorio_key_operations_total", "Private-key operations, by purpose");
     reg.describe_counter("cartorio_certificates_issued_total", "Certificates issued, by CA and profile");
     reg.describe_counter("cartorio_rate_limited_total", "Requests refused by rate limiting, by scope");
+    reg.describe_counter("cartorio_timestamps_total", "RFC 3161 time-stamp requests answered by the own TSA, by status");
     return reg;
   }();
   return r;
@@ -124,6 +125,10 @@ void observe_http_request(const std::string& listener, const std::string& method
 
 void count_rate_limited(const std::string& scope) {
   registry().increment("cartorio_rate_limited_total", {{"scope", scope}});
+}
+
+void count_timestamp(const std::string& status) {
+  registry().increment("cartorio_timestamps_total", {{"status", status}});
 }
 
 }  // namespace cartorio::metrics

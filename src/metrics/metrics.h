@@ -56,5 +56,7 @@ void count_certificate_issued(const std::string& issuer, const std::string& prof
 void observe_http_request(const std::string& listener, const std::string& method, const std::string& route,
                           int status, std::chrono::microseconds duration);
 void count_rate_limited(const std::string& scope);
+// status: "granted" or "rejection" (the PKIStatus of the TimeStampResp).
+void count_timestamp(const std::string& status);
 
 }  // namespace cartorio::metrics

@@ -359,6 +359,54 @@ class SigningKeyRepository {
   virtual core::Result<std::vector<SigningKeyRecord>> list_signing_keys() = 0;
 };
 
+// --- signed documents (flow 1) ----------------------------------------------------------
+
+// One signed PDF. The bytes lie in the object store under object_key; the record is what
+// listings, digest lookups and download links work from.
+struct DocumentRecord {
+  std::string id;                // "doc_" + 26 lowercase base32 chars, made by the caller; immutable
+  std::string owner;             // principal subject that signed it ("user:alice")
+  std::string title;
+  std::string original_sha256;   // 64 lowercase hex digits: the uploaded PDF
+  std::string signed_sha256;     // 64 lowercase hex digits: the signed PDF
+  std::int64_t signed_size = 0;  // bytes of the signed PDF
+  std::string object_key;        // where the signed PDF lies in the object store
+  std::string signer_serial;     // the per-document certificate (a CertificateRecord serial)
+  std::string level;             // PAdES level: "B-B" | "B-T" | "B-LT" | "B-LTA"
+  std::int64_t created_at = 0;
+};
+
+// Where the previous page of a listing ended: its last record's (created_at, id).
+struct DocumentCursor {
+  std::int64_t created_at = 0;
+  std::string id;
+};
+
+struct DocumentFilter {
+  std::optional<std::string> owner;     // only this owner's documents
+  int limit = 100;                      // 1..10000
+  std::optional<DocumentCursor> after;  // keyset pagination: records strictly after this one
+};
+
+class DocumentRepository {
+ public:
+  virtual ~DocumentRepository() = default;
+  // Records the document and its audit event in one transaction: both or neither. The
+  // event gets the next audit id, as append_audit_event would give it.
+  // Errc::already_exists when the id is taken; Errc::invalid_argument for an empty
+  // id/owner/object key, a digest that is not 64 lowercase hex digits, a negative size, an
+  // unknown level, a signer serial with no certificate recorded, an event without
+  // actor/action, or text holding a NUL byte; Errc::invalid_serial for a malformed serial.
+  virtual core::Result<void> insert_document(const DocumentRecord& rec, const AuditEvent& event) = 0;
+  virtual core::Result<DocumentRecord> get_document(const std::string& id) = 0;  // not_found
+  // Documents whose original or signed digest is `sha256_hex` (hex, either case), newest
+  // first. Empty when none; Errc::invalid_argument when it is not 64 hex digits.
+  virtual core::Result<std::vector<DocumentRecord>> find_documents_by_digest(const std::string& sha256_hex) = 0;
+  // Newest first: ordered by (created_at, id) descending, so pages never overlap or skip
+  // even when documents share a second. Errc::invalid_argument for a bad limit.
+  virtual core::Result<std::vector<DocumentRecord>> list_documents(const DocumentFilter& f) = 0;
+};
+
 class Store : public CertificateRepository,
               public RevocationLister,
               public AuditLog,
@@ -368,7 +416,8 @@ class Store : public CertificateRepository,
               public MfaRepository,
               public RefreshTokenRepository,
               public ApiKeyRepository,
-              public SigningKeyRepository {
+              public SigningKeyRepository,
+              public DocumentRepository {
  public:
   virtual std::string backend_name() const = 0;
   // Schema version after migrations (the highest applied; may exceed this binary's own

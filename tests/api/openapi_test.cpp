@@ -8,6 +8,7 @@
 #include "api/identity_routes.h"
 #include "api/openapi.h"
 #include "api/secured_router.h"
+#include "api/tsa_routes.h"
 #include "cache/memory/memory_cache.h"
 #include "core/clock.h"
 #include "crypto/primitives.h"
@@ -119,6 +120,7 @@ class OpenApiTest : public ::testing::Test {
     ASSERT_OK(add_certificate_routes(*m_secured, CertificateServices{}));
     ASSERT_OK(add_identity_routes(*m_secured, *m_identity));
     ASSERT_OK(add_openapi_route(*m_secured));
+    ASSERT_OK(add_tsa_routes(*m_secured, nullptr));  // also public over HTTPS
 
     m_doc = json::parse(openapi_document(), nullptr, false);
     ASSERT_FALSE(m_doc.is_discarded()) << "openapi.json is not JSON";

@@ -13,6 +13,8 @@
 #include <random>
 #include <regex>
 
+#include <sys/stat.h>
+
 namespace {
 
 using cartorio::testing::CommandResult;
@@ -408,6 +410,22 @@ TEST_F(CliPki, OfflineRoot_SignsIntermediatesAndRootCrlOnlyWithTheSealedKey) {
   write_file(tmp("root.crl"), r.out);
   r = run("openssl crl -noout -verify -CAfile " + s_root + " -in " + tmp("root.crl").string());
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(CliPki, Init_CreatesTheSecretKeyFiles_Mode0600) {
+  // The identity data key and the download-link key: 32 random bytes as hex, owner-only.
+  std::string seen;
+  for (const char* name : {"identity.key", "links.key"}) {
+    const fs::path p = s_dir->path() / "data" / name;
+    struct stat st {};
+    ASSERT_EQ(::stat(p.c_str(), &st), 0) << p;
+    EXPECT_EQ(st.st_mode & 07777, 0600u) << p;
+    const std::string text = read_file(p);
+    EXPECT_EQ(text.size(), 65u) << p;
+    EXPECT_EQ(text.find_first_not_of("0123456789abcdef"), 64u) << p;
+    EXPECT_NE(text, seen) << "each key is its own";
+    seen = text;
+  }
 }
 
 TEST_F(CliPki, Init_RefusesASecondInitAndIfNeededSucceeds) {

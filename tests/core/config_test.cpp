@@ -347,6 +347,7 @@ const BadConfig kBadConfigs[] = {
     {"AccessTokenOverADay", "[identity]\naccess_token_minutes = 1441\n", "identity.access_token_minutes"},
     {"RefreshTokenOverAYear", "[identity]\nrefresh_token_days = 366\n", "identity.refresh_token_days"},
     {"IdentityKeyFileEmpty", "[identity]\ndata_key_file = \"\"\n", "identity.data_key_file"},
+    {"LinkKeyFileEmpty", "[documents]\nlink_key_file = \"\"\n", "documents.link_key_file"},
 };
 
 void PrintTo(const BadConfig& b, std::ostream* os) { *os << b.name; }

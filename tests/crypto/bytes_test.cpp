@@ -116,6 +116,59 @@ INSTANTIATE_TEST_SUITE_P(Cases, Base64BadPadding,
                                            "Zm=v",       // padding before data
                                            "Zg=A"));     // "=" then data in the last quantum
 
+// ---- base64url and base32 (RFC 4648 5 and 6) ------------------------------------------------------
+
+TEST(Base64Url, Rfc4648Vectors) {
+  const std::pair<const char*, const char*> v[] = {{"", ""},         {"f", "Zg"},        {"fo", "Zm8"},
+                                                   {"foo", "Zm9v"},  {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"},
+                                                   {"foobar", "Zm9vYmFy"}};
+  for (auto [plain, enc] : v) {
+    EXPECT_EQ(to_base64url(as_bytes(plain)), enc);
+    auto d = from_base64url(enc);
+    ASSERT_TRUE(d) << enc;
+    EXPECT_EQ(to_string(*d), plain);
+  }
+}
+
+TEST(Base64Url, UsesTheUrlSafeAlphabet) {
+  const Bytes b = {0xfb, 0xff, 0xbf};
+  EXPECT_EQ(to_base64url(b), "-_-_");
+  EXPECT_EQ(from_base64url("-_-_"), std::optional<Bytes>(b));
+}
+
+TEST(Base64Url, StrictDecoding) {
+  EXPECT_FALSE(from_base64url("Zg=="));    // padding
+  EXPECT_FALSE(from_base64url("+/+/"));    // standard alphabet
+  EXPECT_FALSE(from_base64url("Zm9 v"));   // whitespace
+  EXPECT_FALSE(from_base64url("Zm9v\n"));
+  EXPECT_FALSE(from_base64url("Z"));       // length 1 mod 4
+  EXPECT_FALSE(from_base64url("Zm9vY"));
+  // Non-canonical: unused low bits set ("Zg" is canonical for "f", "Zh" is not).
+  EXPECT_FALSE(from_base64url("Zh"));
+  EXPECT_FALSE(from_base64url("Zm9"));     // canonical: "Zm8"
+  EXPECT_TRUE(from_base64url("Zm8"));
+}
+
+TEST(Base32, Rfc4648VectorsUnpadded) {
+  const std::pair<const char*, const char*> v[] = {{"", ""},          {"f", "MY"},          {"fo", "MZXQ"},
+                                                   {"foo", "MZXW6"},  {"foob", "MZXW6YQ"}, {"fooba", "MZXW6YTB"},
+                                                   {"foobar", "MZXW6YTBOI"}};
+  for (auto [plain, enc] : v) {
+    EXPECT_EQ(to_base32(as_bytes(plain)), enc);
+    auto d = from_base32(enc);
+    ASSERT_TRUE(d) << enc;
+    EXPECT_EQ(to_string(*d), plain);
+  }
+}
+
+TEST(Base32, LenientDecodingForHumans) {
+  EXPECT_EQ(from_base32("mzxw6ytboi"), std::optional<Bytes>(Bytes{'f', 'o', 'o', 'b', 'a', 'r'}));
+  EXPECT_EQ(from_base32("MZXW 6YTB-OI======"), from_base32("MZXW6YTBOI"));
+  EXPECT_FALSE(from_base32("MZXW1"));  // '1' is not in the alphabet
+  EXPECT_FALSE(from_base32("MZXW8"));
+  EXPECT_FALSE(from_base32("MZ_W6"));
+}
+
 // ---- constant_time_equal -----------------------------------------------------------------------------
 
 TEST(ConstantTimeEqual, TrueOnlyForSameBytes) {

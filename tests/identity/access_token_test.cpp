@@ -105,31 +105,31 @@ TEST_F(AccessTokenTest, Hs256WithThePublicKeyAsSecretIsRefused) {
   const std::string input = b64url(header.dump()) + "." + b64url(payload.dump());
   for (const std::string& secret : {*jwks, nlohmann::json::parse(*jwks)["keys"][0].dump(), std::string("secret")}) {
     const auto mac = crypto::hmac_sha256(crypto::as_bytes(secret), crypto::as_bytes(input));
-    expect_refused(input + "." + detail::base64url_encode(mac), "alg");
+    expect_refused(input + "." + crypto::to_base64url(mac), "alg");
   }
 }
 
 TEST_F(AccessTokenTest, ChangedSignatureByteIsRefused) {
-  auto sig = detail::base64url_decode(m_jwt.signature_b64);
+  auto sig = crypto::from_base64url(m_jwt.signature_b64);
   ASSERT_TRUE(sig);
   ASSERT_EQ(sig->size(), 64u);
   const auto dot = m_tokens.access_token.rfind('.');
   for (std::size_t i : {0u, 17u, 32u, 63u}) {
     auto bad = *sig;
     bad[i] ^= 0x40;
-    expect_refused(m_tokens.access_token.substr(0, dot + 1) + detail::base64url_encode(bad), "signature");
+    expect_refused(m_tokens.access_token.substr(0, dot + 1) + crypto::to_base64url(bad), "signature");
   }
   // Truncated or extended signatures.
   auto shorter = *sig;
   shorter.pop_back();
-  expect_refused(m_tokens.access_token.substr(0, dot + 1) + detail::base64url_encode(shorter), "signature");
+  expect_refused(m_tokens.access_token.substr(0, dot + 1) + crypto::to_base64url(shorter), "signature");
   auto longer = *sig;
   longer.push_back(0);
-  expect_refused(m_tokens.access_token.substr(0, dot + 1) + detail::base64url_encode(longer), "signature");
+  expect_refused(m_tokens.access_token.substr(0, dot + 1) + crypto::to_base64url(longer), "signature");
   // The DER form of the same signature is not ES256's R || S.
   auto der = jwt::ecdsa_raw_to_der(*sig);
   ASSERT_OK(der);
-  expect_refused(m_tokens.access_token.substr(0, dot + 1) + detail::base64url_encode(*der), "signature");
+  expect_refused(m_tokens.access_token.substr(0, dot + 1) + crypto::to_base64url(*der), "signature");
 }
 
 TEST_F(AccessTokenTest, ModifiedPayloadWithTheOriginalSignatureIsRefused) {

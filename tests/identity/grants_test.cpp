@@ -53,7 +53,7 @@ TEST_F(GrantTest, TotpEnrolmentThenMfaLogin) {
 
   auto start = svc().start_totp_enrollment(dave);
   ASSERT_OK(start);
-  auto secret = detail::base32_decode(start->secret_base32);
+  auto secret = crypto::from_base32(start->secret_base32);
   ASSERT_TRUE(secret);
   EXPECT_EQ(secret->size(), totp::kSecretBytes);
   EXPECT_EQ(start->otpauth_uri, "otpauth://totp/Cartorio%20Digital:dave?secret=" + start->secret_base32 +
@@ -169,7 +169,7 @@ TEST_F(GrantTest, TotpSecretsAreSealedAtRest) {
   ASSERT_OK(rec);
   EXPECT_TRUE(rec->totp_enabled);
   EXPECT_FALSE(rec->totp_secret.empty());
-  auto secret = detail::base32_decode(e.secret_base32);
+  auto secret = crypto::from_base32(e.secret_base32);
   ASSERT_TRUE(secret);
   EXPECT_EQ(rec->totp_secret.find(e.secret_base32), std::string::npos);
   EXPECT_EQ(rec->totp_secret.find(crypto::to_base64(*secret)), std::string::npos);

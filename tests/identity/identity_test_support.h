@@ -6,8 +6,8 @@
 
 #include "cache/memory/memory_cache.h"
 #include "core/clock.h"
+#include "crypto/bytes.h"
 #include "crypto/primitives.h"
-#include "identity/detail/encoding.h"
 #include "identity/identity_service.h"
 #include "identity/signing_key_ring.h"
 #include "identity/totp.h"
@@ -56,8 +56,8 @@ inline DecodedJwt decode_jwt(const std::string& token) {
   auto parts = split_dots(token);
   EXPECT_EQ(parts.size(), 3u) << token;
   if (parts.size() != 3) return out;
-  auto h = detail::base64url_decode(parts[0]);
-  auto p = detail::base64url_decode(parts[1]);
+  auto h = crypto::from_base64url(parts[0]);
+  auto p = crypto::from_base64url(parts[1]);
   EXPECT_TRUE(h && p) << token;
   if (!h || !p) return out;
   out.header = nlohmann::json::parse(crypto::to_string(*h));
@@ -66,7 +66,7 @@ inline DecodedJwt decode_jwt(const std::string& token) {
   return out;
 }
 
-inline std::string b64url(std::string_view s) { return detail::base64url_encode(crypto::as_bytes(s)); }
+inline std::string b64url(std::string_view s) { return crypto::to_base64url(crypto::as_bytes(s)); }
 
 class IdentityFixture : public ::testing::Test {
  protected:
@@ -137,7 +137,7 @@ class IdentityFixture : public ::testing::Test {
 
   // The current TOTP code of a base32 secret at the manual clock's time (+ `steps`).
   std::string totp_now(const std::string& secret_base32, int steps = 0) {
-    auto secret = detail::base32_decode(secret_base32);
+    auto secret = crypto::from_base32(secret_base32);
     EXPECT_TRUE(secret);
     if (!secret) return {};
     return totp::hotp(*secret, static_cast<std::uint64_t>(totp::time_step(m_clock.now()) + steps));

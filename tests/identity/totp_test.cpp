@@ -4,7 +4,6 @@
 
 #include "core/clock.h"
 #include "crypto/bytes.h"
-#include "identity/detail/encoding.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -166,7 +165,7 @@ TEST(TotpMatch, NoNegativeSteps) {
 }
 
 TEST(TotpUri, KeyUriFormat) {
-  const std::string secret = detail::base32_encode(rfc_secret());
+  const std::string secret = crypto::to_base32(rfc_secret());
   EXPECT_EQ(secret, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
   EXPECT_EQ(totp::otpauth_uri("Cartorio Digital", "alice@example.com", secret),
             "otpauth://totp/Cartorio%20Digital:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"

@@ -1,6 +1,8 @@
 // The backends the Store conformance suite runs on. Each gives a fresh, private location
 // (a temp file; a new PostgreSQL schema) and opens stores on it, as many times as a test
-// likes (reopen, concurrent open).
+// likes (reopen, concurrent open). query_cli() reads the database behind the store's back
+// with the engine's own client (sqlite3, psql): rows as "a|b|c" lines, the same text on
+// both engines.
 #pragma once
 
 #include "fixtures/postgres_test_schema.h"
@@ -34,6 +36,10 @@ class SqliteBackend {
   core::Result<std::unique_ptr<store::Store>> open() const {
     return store::open_sqlite_store((m_dir / "store.db").string());
   }
+  testing::CommandResult query_cli(const std::string& sql) const {
+    return testing::run("sqlite3 -readonly " + testing::shell_quote((m_dir / "store.db").string()) + " " +
+                        testing::shell_quote(sql));
+  }
 
  private:
   testing::TempDir m_dir;
@@ -51,6 +57,10 @@ class PostgresBackend {
   }
   core::Result<std::unique_ptr<store::Store>> open() const {
     return store::open_postgres_store(m_schema->conninfo());
+  }
+  testing::CommandResult query_cli(const std::string& sql) const {
+    return testing::run("psql -X -q -t -A -v ON_ERROR_STOP=1 " + testing::shell_quote(m_schema->conninfo()) +
+                        " -c " + testing::shell_quote(sql));
   }
   const testing::PostgresTestSchema& schema() const { return *m_schema; }
 

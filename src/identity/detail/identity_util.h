@@ -3,7 +3,6 @@
 
 #include "crypto/bytes.h"
 #include "crypto/primitives.h"
-#include "identity/detail/encoding.h"
 #include "identity/principal.h"
 
 #include <algorithm>
@@ -20,9 +19,9 @@ inline std::string random_id(std::string_view prefix, std::size_t n) {
 
 // 256-bit random secret as 43 base64url characters (refresh tokens, API key secrets).
 inline constexpr std::size_t kOpaqueTokenChars = 43;
-inline std::string random_opaque_token() { return base64url_encode(crypto::random_bytes(32)); }
+inline std::string random_opaque_token() { return crypto::to_base64url(crypto::random_bytes(32)); }
 inline bool is_opaque_token(std::string_view s) {
-  return s.size() == kOpaqueTokenChars && base64url_decode(s).has_value();
+  return s.size() == kOpaqueTokenChars && crypto::from_base64url(s).has_value();
 }
 
 inline std::string sha256_hex(std::string_view s) { return crypto::to_hex(crypto::sha256(crypto::as_bytes(s))); }

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,28 @@ inline core::Result<void> check_limit(std::string_view op, int limit) {
 inline core::Result<void> check_page(std::string_view op, int limit, int offset) {
   CARTORIO_TRY_VOID(check_limit(op, limit));
   if (offset < 0) return core::Error(core::Errc::invalid_argument, std::string(op) + ": offset is negative");
+  return core::ok();
+}
+
+// " WHERE a AND b ..." from conditions; "" when there are none.
+inline std::string where_clause(const std::vector<std::string>& conditions) {
+  std::string out;
+  for (std::size_t i = 0; i < conditions.size(); ++i) out += (i == 0 ? " WHERE " : " AND ") + conditions[i];
+  return out;
+}
+
+inline bool is_lower_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Serials as store.h defines them: lowercase hex without leading zeros, at most 20 octets
+// (RFC 5280 4.1.2.2).
+inline core::Result<void> check_serial(std::string_view op, const std::string& serial) {
+  const bool ok = !serial.empty() && serial.size() <= 40 && !(serial.size() > 1 && serial[0] == '0') &&
+                  is_lower_hex(serial);
+  if (!ok)
+    return core::Error(core::Errc::invalid_serial, std::string(op) + ": serial must be 1-40 lowercase hex digits "
+                                                                     "without leading zeros");
   return core::ok();
 }
 

@@ -7,8 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-
 namespace cartorio::store::sql {
 namespace {
 
@@ -25,18 +23,6 @@ constexpr std::string_view kAuditColumns =
     "id, time, actor, action, target, result, source, request_id, details";
 constexpr std::string_view kKeyRecordColumns = "label, uri, backend, algorithm, purpose, state, created_at";
 constexpr std::string_view kAuthorityColumns = "name, cert_pem, key_label, updated_at";
-
-// Serials as store.h defines them: lowercase hex without leading zeros, at most 20 octets
-// (RFC 5280 4.1.2.2).
-core::Result<void> check_serial(std::string_view op, const std::string& serial) {
-  bool ok = !serial.empty() && serial.size() <= 40 && !(serial.size() > 1 && serial[0] == '0') &&
-            std::all_of(serial.begin(), serial.end(),
-                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-  if (!ok)
-    return Error(Errc::invalid_serial, std::string(op) + ": serial must be 1-40 lowercase hex digits "
-                                                         "without leading zeros");
-  return core::ok();
-}
 
 // RFC 5280 5.3.1 CRLReason: 0..10, 7 is unused.
 bool valid_reason(int reason) { return reason >= 0 && reason <= 10 && reason != 7; }
@@ -114,12 +100,6 @@ AuthorityRecord authority_from_row(const SqlRow& row) {
   a.key_label = row.text(2);
   a.updated_at = row.int64(3);
   return a;
-}
-
-std::string where_clause(const std::vector<std::string>& conditions) {
-  std::string out;
-  for (std::size_t i = 0; i < conditions.size(); ++i) out += (i == 0 ? " WHERE " : " AND ") + conditions[i];
-  return out;
 }
 
 }  // namespace
@@ -319,28 +299,34 @@ core::Result<std::int64_t> SqlStore::next_crl_number(const std::string& issuer) 
 
 // --- audit -----------------------------------------------------------------------------
 
-core::Result<std::int64_t> SqlStore::append_audit_event(const AuditEvent& e) {
-  constexpr std::string_view op = "append_audit_event";
-  CARTORIO_TRY_VOID(check_not_empty(op, "actor", e.actor));
-  CARTORIO_TRY_VOID(check_not_empty(op, "action", e.action));
-  CARTORIO_TRY(auto conn, connection(op));
+core::Result<std::int64_t> SqlStore::insert_audit_event(SqlConnection& conn, const AuditEvent& e,
+                                                        std::string_view op) {
+  CARTORIO_TRY_VOID(check_not_empty(op, "audit actor", e.actor));
+  CARTORIO_TRY_VOID(check_not_empty(op, "audit action", e.action));
   // Ids come from a sequence, assigned at insert time; without the lock a later id could
   // commit first and a reader paging with after_id would skip the earlier one for good.
-  auto tx = SqlTransaction::begin(*conn, TxMode::immediate);
-  if (!tx) return in(op, tx.error());
   if (!m_dialect.transaction_lock.empty()) {
-    auto lock = conn->query(m_dialect.transaction_lock, {kAuditLockKey}, StatementKind::write);
+    auto lock = conn.query(m_dialect.transaction_lock, {kAuditLockKey}, StatementKind::write);
     if (!lock) return in(op, lock.error());
   }
-  auto r = conn->query("INSERT INTO audit_events (time, actor, action, target, result, source, request_id, details) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                       {e.time, e.actor, e.action, e.target, e.result, e.source, e.request_id, e.details},
-                       StatementKind::write);
+  auto r = conn.query("INSERT INTO audit_events (time, actor, action, target, result, source, request_id, details) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                      {e.time, e.actor, e.action, e.target, e.result, e.source, e.request_id, e.details},
+                      StatementKind::write);
   if (!r) return in(op, r.error());
-  if (r->rows.empty()) return Error(Errc::store_error, std::string(op) + ": insert returned no id");
+  if (r->rows.empty()) return Error(Errc::store_error, std::string(op) + ": audit insert returned no id");
+  return r->rows.front().int64(0);
+}
+
+core::Result<std::int64_t> SqlStore::append_audit_event(const AuditEvent& e) {
+  constexpr std::string_view op = "append_audit_event";
+  CARTORIO_TRY(auto conn, connection(op));
+  auto tx = SqlTransaction::begin(*conn, TxMode::immediate);
+  if (!tx) return in(op, tx.error());
+  CARTORIO_TRY(std::int64_t id, insert_audit_event(*conn, e, op));
   auto committed = tx->commit();
   if (!committed) return in(op, committed.error());
-  return r->rows.front().int64(0);
+  return id;
 }
 
 core::Result<std::vector<AuditEvent>> SqlStore::list_audit_events(const AuditFilter& f) {

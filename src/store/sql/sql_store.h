@@ -89,12 +89,22 @@ class SqlStore final : public Store {
   core::Result<void> add_signing_key(const SigningKeyRecord& rec) override;
   core::Result<std::vector<SigningKeyRecord>> list_signing_keys() override;
 
+  // Documents: sql_document_store.cpp.
+  core::Result<void> insert_document(const DocumentRecord& rec, const AuditEvent& event) override;
+  core::Result<DocumentRecord> get_document(const std::string& id) override;
+  core::Result<std::vector<DocumentRecord>> find_documents_by_digest(const std::string& sha256_hex) override;
+  core::Result<std::vector<DocumentRecord>> list_documents(const DocumentFilter& f) override;
+
   std::string backend_name() const override { return m_dialect.backend_name; }
   core::Result<int> schema_version() override;
   core::Result<void> check() override;
 
  private:
   core::Result<PooledConnection> connection(std::string_view op);
+  // Inserts one audit event inside the caller's open transaction (taking the audit lock,
+  // held until that transaction ends) and returns its id; append_audit_event and every
+  // change recorded together with its event go through it.
+  core::Result<std::int64_t> insert_audit_event(SqlConnection& conn, const AuditEvent& e, std::string_view op);
 
   const SqlDialect m_dialect;
   std::unique_ptr<ConnectionPool> m_pool;

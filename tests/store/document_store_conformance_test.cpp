@@ -1,0 +1,435 @@
+// The document repository of store::Store (flow 1's records), one behaviour suite run on
+// SQLite and on the fixture's PostgreSQL.
+#include "store/store.h"
+
+#include "store_backends.h"
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+
+#include <atomic>
+#include <latch>
+#include <set>
+#include <thread>
+
+namespace {
+
+using cartorio::core::Errc;
+using cartorio::store::AuditEvent;
+using cartorio::store::AuditFilter;
+using cartorio::store::DocumentCursor;
+using cartorio::store::DocumentFilter;
+using cartorio::store::DocumentRecord;
+using cartorio::store::Store;
+using cartorio::store_test::make_cert;
+using cartorio::store_test::PostgresBackend;
+using cartorio::store_test::SqliteBackend;
+
+// A digest made of one repeated hex digit, so tests read which document holds which.
+std::string digest(char c) { return std::string(64, c); }
+
+DocumentRecord make_document(const std::string& id, const std::string& owner = "user:alice",
+                             std::int64_t created_at = 1000) {
+  DocumentRecord d;
+  d.id = id;
+  d.owner = owner;
+  d.title = "Contrato " + id;
+  d.original_sha256 = digest('a');
+  d.signed_sha256 = digest('b');
+  d.signed_size = 4096;
+  d.object_key = "documents/" + id + ".pdf";
+  d.signer_serial = "d0c1";
+  d.level = "B-LT";
+  d.created_at = created_at;
+  return d;
+}
+
+AuditEvent sign_event(const std::string& document_id, std::int64_t time = 1000) {
+  AuditEvent e;
+  e.time = time;
+  e.actor = "user:alice";
+  e.action = "document.sign";
+  e.target = document_id;
+  e.result = "success";
+  e.source = "127.0.0.1";
+  e.request_id = "req-" + document_id;
+  e.details = R"({"level":"B-LT"})";
+  return e;
+}
+
+void expect_same(const DocumentRecord& a, const DocumentRecord& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.title, b.title);
+  EXPECT_EQ(a.original_sha256, b.original_sha256);
+  EXPECT_EQ(a.signed_sha256, b.signed_sha256);
+  EXPECT_EQ(a.signed_size, b.signed_size);
+  EXPECT_EQ(a.object_key, b.object_key);
+  EXPECT_EQ(a.signer_serial, b.signer_serial);
+  EXPECT_EQ(a.level, b.level);
+  EXPECT_EQ(a.created_at, b.created_at);
+}
+
+std::vector<std::string> ids(const std::vector<DocumentRecord>& docs) {
+  std::vector<std::string> out;
+  for (const auto& d : docs) out.push_back(d.id);
+  return out;
+}
+
+template <class Backend>
+class DocumentStoreConformance : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(m_backend.prepare());
+    auto opened = m_backend.open();
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    m_store = std::move(opened).value();
+    // The per-document certificate every document references.
+    ASSERT_OK(store().insert_certificate(make_cert("d0c1")));
+  }
+  Store& store() { return *m_store; }
+
+  std::vector<AuditEvent> audit_events() {
+    AuditFilter f;
+    f.limit = 1000;
+    auto r = store().list_audit_events(f);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? *r : std::vector<AuditEvent>{};
+  }
+
+  std::vector<std::string> listed(const DocumentFilter& f) {
+    auto r = store().list_documents(f);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? ids(*r) : std::vector<std::string>{"<error>"};
+  }
+
+  // Nothing of a failed insert may remain: no row, no event.
+  void expect_nothing_written(const std::string& id) {
+    EXPECT_ERRC(store().get_document(id), Errc::not_found);
+    EXPECT_TRUE(listed(DocumentFilter{}).empty());
+    EXPECT_TRUE(audit_events().empty());
+  }
+
+  // Seven documents of two owners; three share created_at 2000, so the id tie-break counts.
+  void seed_documents() {
+    const std::pair<const char*, std::int64_t> alice[] = {
+        {"doc_a1", 1000}, {"doc_a2", 2000}, {"doc_a4", 2000}, {"doc_a5", 4000}};
+    const std::pair<const char*, std::int64_t> bob[] = {{"doc_b3", 2000}, {"doc_b6", 3000}, {"doc_b7", 5000}};
+    for (auto [id, t] : alice) ASSERT_OK(store().insert_document(make_document(id, "user:alice", t), sign_event(id, t)));
+    for (auto [id, t] : bob) ASSERT_OK(store().insert_document(make_document(id, "user:bob", t), sign_event(id, t)));
+  }
+
+  Backend m_backend;  // declared first: outlives the store opened on it
+  std::unique_ptr<Store> m_store;
+};
+
+}  // namespace
+
+// Global names so CTest lists cases as DocumentStoreConformance/<n>.<Case>; the same
+// definitions as in store_conformance_test.cpp.
+class Sqlite : public SqliteBackend {};
+class Postgres : public PostgresBackend {};
+
+namespace {
+
+// NOTE: tests/store/CMakeLists.txt selects the PostgreSQL cases as
+// DocumentStoreConformance/1.*: keep Postgres second.
+using Backends = ::testing::Types<Sqlite, Postgres>;
+TYPED_TEST_SUITE(DocumentStoreConformance, Backends);
+
+// --- insert and get ------------------------------------------------------------------------
+
+TYPED_TEST(DocumentStoreConformance, RoundTrips_EveryDocumentField) {
+  DocumentRecord d = make_document("doc_abcdefghijklmnopqrstuvwxyz");
+  d.title = "Escritura p\xc3\xba" "blica \xe2\x80\x94 Jo\xc3\xa3o";
+  d.original_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  d.signed_sha256 = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+  d.signed_size = 5'000'000'000;  // beyond 32 bits
+  d.level = "B-LTA";
+  d.created_at = 1'700'000'123;
+  ASSERT_OK(this->store().insert_document(d, sign_event(d.id)));
+
+  auto got = this->store().get_document(d.id);
+  ASSERT_TRUE(got) << got.error().to_string();
+  expect_same(*got, d);
+}
+
+TYPED_TEST(DocumentStoreConformance, AcceptsEveryPadesLevel_AndAnEmptyTitle) {
+  int n = 0;
+  for (const char* level : {"B-B", "B-T", "B-LT", "B-LTA"}) {
+    DocumentRecord d = make_document("doc_level" + std::to_string(++n));
+    d.level = level;
+    d.title = "";
+    ASSERT_OK(this->store().insert_document(d, sign_event(d.id)));
+    auto got = this->store().get_document(d.id);
+    ASSERT_TRUE(got) << got.error().to_string();
+    EXPECT_EQ(got->level, level);
+  }
+}
+
+TYPED_TEST(DocumentStoreConformance, ReturnsNotFound_ForUnknownId) {
+  EXPECT_ERRC(this->store().get_document("doc_nope"), Errc::not_found);
+  EXPECT_ERRC(this->store().get_document(""), Errc::not_found);
+}
+
+TYPED_TEST(DocumentStoreConformance, WritesTheAuditEvent_WithTheDocument) {
+  // An event appended on its own before and after: document events share one id sequence.
+  AuditEvent before = sign_event("x");
+  before.action = "user.login";
+  ASSERT_OK(this->store().append_audit_event(before));
+  ASSERT_OK(this->store().insert_document(make_document("doc_1"), sign_event("doc_1", 1234)));
+  ASSERT_OK(this->store().append_audit_event(before));
+
+  auto events = this->audit_events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_LT(events[0].id, events[1].id);
+  EXPECT_LT(events[1].id, events[2].id);
+  const AuditEvent& e = events[1];
+  const AuditEvent want = sign_event("doc_1", 1234);
+  EXPECT_EQ(e.time, want.time);
+  EXPECT_EQ(e.actor, want.actor);
+  EXPECT_EQ(e.action, want.action);
+  EXPECT_EQ(e.target, "doc_1");
+  EXPECT_EQ(e.result, want.result);
+  EXPECT_EQ(e.source, want.source);
+  EXPECT_EQ(e.request_id, want.request_id);
+  EXPECT_EQ(e.details, want.details);
+}
+
+// --- atomicity: both or neither --------------------------------------------------------------
+
+TYPED_TEST(DocumentStoreConformance, RollsBackTheDocument_WhenTheAuditInsertFails) {
+  // The document row goes in first; the event then fails inside the same transaction
+  // (text with a NUL byte is refused on every engine), and the row must go with it.
+  AuditEvent bad = sign_event("doc_1");
+  bad.details = std::string("{\"a\":\"\0\"}", 9);
+  EXPECT_ERRC(this->store().insert_document(make_document("doc_1"), bad), Errc::invalid_argument);
+  this->expect_nothing_written("doc_1");
+
+  AuditEvent no_actor = sign_event("doc_1");
+  no_actor.actor.clear();
+  EXPECT_ERRC(this->store().insert_document(make_document("doc_1"), no_actor), Errc::invalid_argument);
+  this->expect_nothing_written("doc_1");
+
+  // The connection is clean afterwards: the same insert with a good event succeeds.
+  ASSERT_OK(this->store().insert_document(make_document("doc_1"), sign_event("doc_1")));
+  EXPECT_EQ(this->audit_events().size(), 1u);
+}
+
+TYPED_TEST(DocumentStoreConformance, Rejects_DuplicateId_KeepingFirstRowAndItsEventOnly) {
+  DocumentRecord first = make_document("doc_dup");
+  ASSERT_OK(this->store().insert_document(first, sign_event("doc_dup")));
+  DocumentRecord second = make_document("doc_dup", "user:mallory", 9999);
+  second.title = "impostor";
+  AuditEvent second_event = sign_event("doc_dup");
+  second_event.actor = "user:mallory";
+
+  EXPECT_ERRC(this->store().insert_document(second, second_event), Errc::already_exists);
+
+  auto got = this->store().get_document("doc_dup");
+  ASSERT_TRUE(got) << got.error().to_string();
+  expect_same(*got, first);
+  auto events = this->audit_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].actor, "user:alice");
+}
+
+TYPED_TEST(DocumentStoreConformance, AcceptsOneOfConcurrentInserts_OfSameId_WithOneEvent) {
+  constexpr int kThreads = 8;
+  std::latch start(kThreads);
+  std::atomic<int> ok{0}, duplicate{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      DocumentRecord d = make_document("doc_race");
+      d.title = "writer " + std::to_string(i);
+      start.arrive_and_wait();
+      auto r = this->store().insert_document(d, sign_event(d.id));
+      if (r) ++ok;
+      else if (r.error().code == Errc::already_exists) ++duplicate;
+      else ++other;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(duplicate.load(), kThreads - 1);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(this->audit_events().size(), 1u);
+}
+
+TYPED_TEST(DocumentStoreConformance, Rejects_SignerWithoutCertificate_WithoutWriting) {
+  DocumentRecord d = make_document("doc_1");
+  d.signer_serial = "abc";  // well-formed, never recorded
+  EXPECT_ERRC(this->store().insert_document(d, sign_event(d.id)), Errc::invalid_argument);
+  this->expect_nothing_written("doc_1");
+}
+
+TYPED_TEST(DocumentStoreConformance, Rejects_InvalidRecords_WithoutWriting) {
+  struct Case {
+    const char* name;
+    void (*spoil)(DocumentRecord&);
+    Errc code;
+  };
+  const Case cases[] = {
+      {"empty id", [](DocumentRecord& d) { d.id.clear(); }, Errc::invalid_argument},
+      {"empty owner", [](DocumentRecord& d) { d.owner.clear(); }, Errc::invalid_argument},
+      {"empty object key", [](DocumentRecord& d) { d.object_key.clear(); }, Errc::invalid_argument},
+      {"uppercase digest", [](DocumentRecord& d) { d.signed_sha256 = std::string(64, 'B'); }, Errc::invalid_argument},
+      {"short digest", [](DocumentRecord& d) { d.original_sha256 = std::string(63, 'a'); }, Errc::invalid_argument},
+      {"non-hex digest", [](DocumentRecord& d) { d.original_sha256 = std::string(64, 'g'); }, Errc::invalid_argument},
+      {"negative size", [](DocumentRecord& d) { d.signed_size = -1; }, Errc::invalid_argument},
+      {"unknown level", [](DocumentRecord& d) { d.level = "B-X"; }, Errc::invalid_argument},
+      {"lowercase level", [](DocumentRecord& d) { d.level = "b-lt"; }, Errc::invalid_argument},
+      {"malformed serial", [](DocumentRecord& d) { d.signer_serial = "0D0C1"; }, Errc::invalid_serial},
+      {"NUL in title", [](DocumentRecord& d) { d.title = std::string("a\0b", 3); }, Errc::invalid_argument},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    DocumentRecord d = make_document("doc_bad");
+    c.spoil(d);
+    EXPECT_ERRC(this->store().insert_document(d, sign_event(d.id)), c.code);
+  }
+  this->expect_nothing_written("doc_bad");
+}
+
+// --- lookups by digest ---------------------------------------------------------------------------
+
+TYPED_TEST(DocumentStoreConformance, FindsByOriginalOrSignedDigest_NewestFirst) {
+  DocumentRecord one = make_document("doc_1", "user:alice", 1000);
+  one.original_sha256 = digest('1');
+  one.signed_sha256 = digest('2');
+  DocumentRecord two = make_document("doc_2", "user:bob", 3000);
+  two.original_sha256 = digest('1');  // the same PDF signed again
+  two.signed_sha256 = digest('3');
+  DocumentRecord three = make_document("doc_3", "user:bob", 2000);
+  three.original_sha256 = digest('2');  // a signed PDF signed once more
+  three.signed_sha256 = digest('4');
+  for (const auto* d : {&one, &two, &three}) ASSERT_OK(this->store().insert_document(*d, sign_event(d->id)));
+
+  auto by = [&](const std::string& hex) {
+    auto r = this->store().find_documents_by_digest(hex);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? ids(*r) : std::vector<std::string>{"<error>"};
+  };
+  EXPECT_EQ(by(digest('1')), (std::vector<std::string>{"doc_2", "doc_1"}));
+  EXPECT_EQ(by(digest('2')), (std::vector<std::string>{"doc_3", "doc_1"}));  // signed of one, original of three
+  EXPECT_EQ(by(digest('3')), (std::vector<std::string>{"doc_2"}));
+  EXPECT_EQ(by(digest('9')), (std::vector<std::string>{}));
+  // Upper-case input (as some tools print digests) finds the lowercase record.
+  DocumentRecord hexy = make_document("doc_4", "user:alice", 4000);
+  hexy.signed_sha256 = digest('c');
+  ASSERT_OK(this->store().insert_document(hexy, sign_event(hexy.id)));
+  EXPECT_EQ(by(std::string(64, 'C')), (std::vector<std::string>{"doc_4"}));
+
+  auto got = this->store().find_documents_by_digest(digest('1'));
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 2u);
+  expect_same((*got)[0], two);
+}
+
+TYPED_TEST(DocumentStoreConformance, Rejects_MalformedDigestLookup) {
+  for (const std::string& bad : {std::string(), std::string(63, 'a'), std::string(65, 'a'), std::string(64, 'g'),
+                                 std::string(62, 'a') + "'", std::string(64, ' ')})
+    EXPECT_ERRC(this->store().find_documents_by_digest(bad), Errc::invalid_argument);
+}
+
+// --- listing -----------------------------------------------------------------------------------------
+
+TYPED_TEST(DocumentStoreConformance, Lists_NewestFirst_TiesByIdDescending) {
+  this->seed_documents();
+  EXPECT_EQ(this->listed(DocumentFilter{}),
+            (std::vector<std::string>{"doc_b7", "doc_a5", "doc_b6", "doc_b3", "doc_a4", "doc_a2", "doc_a1"}));
+}
+
+TYPED_TEST(DocumentStoreConformance, Lists_ByOwner) {
+  this->seed_documents();
+  DocumentFilter f;
+  f.owner = "user:alice";
+  EXPECT_EQ(this->listed(f), (std::vector<std::string>{"doc_a5", "doc_a4", "doc_a2", "doc_a1"}));
+  f.owner = "user:bob";
+  EXPECT_EQ(this->listed(f), (std::vector<std::string>{"doc_b7", "doc_b6", "doc_b3"}));
+  f.owner = "user:nobody";
+  EXPECT_TRUE(this->listed(f).empty());
+  f.owner = "USER:ALICE";  // owners are exact principal subjects
+  EXPECT_TRUE(this->listed(f).empty());
+}
+
+TYPED_TEST(DocumentStoreConformance, Paginates_WithCursor_AcrossEqualTimes) {
+  this->seed_documents();
+  for (std::optional<std::string> owner : {std::optional<std::string>{}, std::optional<std::string>{"user:alice"}}) {
+    for (int limit : {1, 2, 3}) {
+      SCOPED_TRACE("owner " + owner.value_or("*") + ", limit " + std::to_string(limit));
+      DocumentFilter whole;
+      whole.owner = owner;
+      const auto expected = this->listed(whole);
+      std::vector<std::string> paged;
+      DocumentFilter f;
+      f.owner = owner;
+      f.limit = limit;
+      for (int guard = 0; guard < 20; ++guard) {
+        auto page = this->store().list_documents(f);
+        ASSERT_TRUE(page) << page.error().to_string();
+        EXPECT_LE(page->size(), static_cast<std::size_t>(limit));
+        if (page->empty()) break;
+        for (const auto& d : *page) paged.push_back(d.id);
+        f.after = DocumentCursor{page->back().created_at, page->back().id};
+      }
+      EXPECT_EQ(paged, expected);
+    }
+  }
+}
+
+TYPED_TEST(DocumentStoreConformance, Paginates_FromACursorOfAnyRecord) {
+  this->seed_documents();
+  DocumentFilter f;
+  f.after = DocumentCursor{2000, "doc_a4"};  // in the middle of the three at 2000
+  EXPECT_EQ(this->listed(f), (std::vector<std::string>{"doc_a2", "doc_a1"}));
+  f.after = DocumentCursor{2000, "doc_zz"};  // need not exist: it is a position, not a row
+  EXPECT_EQ(this->listed(f), (std::vector<std::string>{"doc_b3", "doc_a4", "doc_a2", "doc_a1"}));
+  f.after = DocumentCursor{1000, "doc_a1"};
+  EXPECT_TRUE(this->listed(f).empty());
+}
+
+TYPED_TEST(DocumentStoreConformance, Rejects_InvalidLimit) {
+  for (int bad : {0, -1, 10001}) {
+    DocumentFilter f;
+    f.limit = bad;
+    EXPECT_ERRC(this->store().list_documents(f), Errc::invalid_argument);
+  }
+}
+
+// --- what lies in the database -------------------------------------------------------------
+
+TYPED_TEST(DocumentStoreConformance, DumpOfTheTable_ShowsTheStoredColumns) {
+  DocumentRecord d = make_document("doc_dump", "user:alice", 1'700'000'000);
+  d.title = "Procura\xc3\xa7\xc3\xa3o";
+  d.signed_size = 123456;
+  d.level = "B-T";
+  ASSERT_OK(this->store().insert_document(d, sign_event(d.id, 1'700'000'000)));
+
+  auto dump = this->m_backend.query_cli(
+      "SELECT id, owner, title, original_sha256, signed_sha256, signed_size, object_key, signer_serial, level, "
+      "created_at FROM documents ORDER BY id");
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_EQ(dump.out, "doc_dump|user:alice|Procura\xc3\xa7\xc3\xa3o|" + digest('a') + "|" + digest('b') +
+                          "|123456|documents/doc_dump.pdf|d0c1|B-T|1700000000\n");
+
+  auto events = this->m_backend.query_cli("SELECT time, actor, action, target, result FROM audit_events");
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_EQ(events.out, "1700000000|user:alice|document.sign|doc_dump|success\n");
+
+  // The indexes the lookups rely on, whatever the engine names its catalogue.
+  auto indexes = this->m_backend.query_cli(
+      std::string(TypeParam::kBackendName) == "sqlite"
+          ? "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'documents' AND sql IS NOT NULL "
+            "ORDER BY name"
+          : "SELECT indexname FROM pg_indexes WHERE tablename = 'documents' AND schemaname = current_schema() "
+            "AND indexname <> 'documents_pkey' ORDER BY indexname");
+  ASSERT_EQ(indexes.exit_code, 0) << indexes.err;
+  EXPECT_EQ(indexes.out,
+            "documents_created\ndocuments_original_sha256\ndocuments_owner_created\ndocuments_signed_sha256\n"
+            "documents_signer_serial\n");
+}
+
+}  // namespace
