@@ -7,6 +7,8 @@
 namespace cartorio::api {
 
 std::optional<nlohmann::json> parse_json_object(const http::Request& req) {
+  // The HTTPS listener takes PDF-sized bodies; no JSON request needs more than this.
+  if (req.body().size() > kMaxJsonBodyBytes) return std::nullopt;
   auto j = nlohmann::json::parse(req.body(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   return j;

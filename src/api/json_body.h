@@ -5,13 +5,18 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <cstddef>
+
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace cartorio::api {
 
-// The body as a JSON object; nullopt for anything else (not JSON, an array, ...).
+inline constexpr std::size_t kMaxJsonBodyBytes = 1024 * 1024;
+
+// The body as a JSON object; nullopt for anything else (not JSON, an array, more than
+// kMaxJsonBodyBytes...).
 std::optional<nlohmann::json> parse_json_object(const http::Request& req);
 // A string member; nullopt when absent or not a string.
 std::optional<std::string> string_field(const nlohmann::json& object, const char* name);

@@ -4,7 +4,42 @@
 #include "core/log.h"
 #include "tsa/http_timestamp_client.h"
 
+#include <openssl/x509.h>
+
 namespace cartorio::app {
+
+signing::VerifyOptions installation_verify_options(const Runtime& rt, const pki::Hierarchy& hierarchy,
+                                                   const ocsp::SourceMap& sources) {
+  signing::VerifyOptions vo;
+  for (const auto& name : hierarchy.names()) {
+    auto id = hierarchy.get(name);
+    if (!id) continue;
+    X509* c = (*id)->cert.get();
+    X509_up_ref(c);
+    (name == pki::kRoot ? vo.trusted_roots : vo.intermediates).emplace_back(c);
+  }
+  // The lookup holds copies of what it needs: it outlives neither the hierarchy nor the sources.
+  std::vector<std::pair<crypto::X509Ptr, std::shared_ptr<ocsp::ResponseSource>>> cas;
+  for (const char* name : {pki::kRoot, pki::kTlsCa, pki::kDocumentCa}) {
+    auto id = hierarchy.get(name);
+    auto source = sources.find(name);
+    if (!id || source == sources.end()) continue;
+    cas.emplace_back(crypto::X509Ptr(X509_dup((*id)->cert.get())), source->second);
+  }
+  auto shared_cas = std::make_shared<decltype(cas)>(std::move(cas));
+  vo.ocsp_lookup = [shared_cas](const X509* cert, const X509* issuer) -> std::optional<crypto::Bytes> {
+    for (const auto& [ca, source] : *shared_cas) {
+      if (X509_cmp(ca.get(), issuer) != 0) continue;
+      auto der = ocsp::ask_about(*source, cert, issuer);
+      if (der) return std::move(*der);
+      return std::nullopt;
+    }
+    return std::nullopt;
+  };
+  vo.max_file_size = static_cast<std::size_t>(rt.config.documents.max_pdf_bytes);
+  vo.clock = rt.clock.get();
+  return vo;
+}
 
 core::Result<std::unique_ptr<DocumentStack>> open_document_stack(const Runtime& rt, const ocsp::SourceMap* sources) {
   auto stack = std::make_unique<DocumentStack>();
@@ -19,6 +54,7 @@ core::Result<std::unique_ptr<DocumentStack>> open_document_stack(const Runtime& 
                                             ocsp::presigned_root_dir(rt.config.data_dir)));
     sources = &*stack->own_sources;
   }
+  stack->verify_options = installation_verify_options(rt, *stack->hierarchy, *sources);
   stack->validation = std::make_unique<documents::InstallationValidationData>(*stack->hierarchy, *sources, *rt.objects);
   CARTORIO_TRY(stack->links, open_download_links(rt));
 

@@ -7,6 +7,7 @@
 #include "documents/document_service.h"
 #include "documents/download_links.h"
 #include "documents/validation_data.h"
+#include "signing/pdf_verifier.h"
 #include "tsa/time_stamp_authority.h"
 #include "tsa/timestamp_client.h"
 
@@ -19,13 +20,20 @@ namespace cartorio::app {
 // Members refer to each other: held behind a unique_ptr, never moved.
 struct DocumentStack {
   std::shared_ptr<const pki::Hierarchy> hierarchy;
-  std::unique_ptr<tsa::TimeStampAuthority> authority;  // the own TSA (also serves POST /tsa)
+  std::shared_ptr<const tsa::TimeStampAuthority> authority;  // the own TSA (also serves POST /tsa)
   std::unique_ptr<tsa::TimestampClient> timestamps;
   std::optional<ocsp::SourceMap> own_sources;         // when the caller gives none
   std::unique_ptr<documents::InstallationValidationData> validation;
   std::optional<documents::DownloadLinks> links;
   std::unique_ptr<documents::DocumentService> service;
+  // Validation as this installation's relying parties see it: its root trusted, its CA
+  // certificates as intermediates, revocation asked of its own OCSP sources.
+  signing::VerifyOptions verify_options;
 };
+
+// The verification side alone (`pdf verify`, which needs no TSA or links).
+signing::VerifyOptions installation_verify_options(const Runtime& rt, const pki::Hierarchy& hierarchy,
+                                                   const ocsp::SourceMap& sources);
 
 // `sources`: the OCSP sources the caller already serves (the server's cached ones), or null
 // for a set of its own. `rt` and `sources` must outlive the stack.

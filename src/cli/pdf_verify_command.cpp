@@ -170,7 +170,9 @@ void add_pdf_verify_command(CLI::App& pdf, CommandContext& ctx) {
   auto* v = pdf.add_subcommand("verify", "validate every signature of a PDF; exit 0 only when all are valid");
   v->add_option("input", o->input, "the signed PDF (- for standard input)")->required();
   v->add_flag("--json", o->json, "print the report as JSON");
-  v->add_option("--trust", o->trust, "PEM file of trusted root certificates (repeatable), besides the installation's root");
+  // One file per --trust, so `--trust roots.pem IN.pdf` does not read IN.pdf as a root file.
+  v->add_option("--trust", o->trust, "PEM file of trusted root certificates (repeatable), besides the installation's root")
+      ->allow_extra_args(false);
   v->callback([&ctx, o] { ctx.exit_code = run_verify(ctx, *o); });
 }
 

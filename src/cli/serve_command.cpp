@@ -10,6 +10,8 @@
 #include "api/secured_router.h"
 #include "api/public_pki_routes.h"
 #include "api/tsa_routes.h"
+#include "api/document_routes.h"
+#include "app/document_stack.h"
 #include "app/identity_setup.h"
 #include "app/jobs.h"
 #include "app/runtime.h"
@@ -22,6 +24,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <memory>
 #include <optional>
@@ -81,15 +85,11 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (auto r = api::add_health_routes(router, *rt->store, *rt->keys, *rt->cache); !r) return fail(r.error());
   if (auto r = api::add_public_pki_routes(router, *rt->store, *rt->objects); !r) return fail(r.error());
   if (auto r = api::add_ocsp_routes(router, ocsp_sources->sources, *rt->clock); !r) return fail(r.error());
-  // The own RFC 3161 TSA: public on both listeners (a token is a signed object, like OCSP).
-  std::shared_ptr<const tsa::TimeStampAuthority> timestamps;
-  {
-    auto h = rt->hierarchy();
-    if (!h) return fail(h.error());
-    auto authority = tsa::TimeStampAuthority::create(*h, *rt->keys, *rt->clock, tsa::tsa_options(*cfg));
-    if (!authority) return fail(authority.error());
-    timestamps = std::move(*authority);
-  }
+  // Flow 1 (documents) and the own RFC 3161 TSA, public on both listeners (a token is a
+  // signed object, like OCSP). B-LT validation data comes from the sources served here.
+  auto documents = app::open_document_stack(*rt, &ocsp_sources->sources);
+  if (!documents) return fail(documents.error());
+  const std::shared_ptr<const tsa::TimeStampAuthority> timestamps = (*documents)->authority;
   if (auto r = api::add_tsa_routes(router, timestamps); !r) return fail(r.error());
   if (auto r = router.get("/metrics", [](const http::Request&) {
         return http::Response::bytes("text/plain; version=0.0.4; charset=utf-8", metrics::registry().render());
@@ -139,6 +139,17 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (auto r = api::add_identity_routes(secured, **identity, auth.client_certificates); !r) return fail(r.error());
   if (auto r = api::add_openapi_route(secured); !r) return fail(r.error());
   if (auto r = api::add_tsa_routes(secured, timestamps); !r) return fail(r.error());
+  api::DocumentRouteServices document_routes;
+  document_routes.service = (*documents)->service.get();
+  document_routes.links = &*(*documents)->links;
+  document_routes.documents = rt->store.get();
+  document_routes.verify = [&docs = **documents](std::string_view pdf) {
+    return signing::verify_pdf(crypto::as_bytes(pdf), docs.verify_options);
+  };
+  document_routes.max_pdf_bytes = static_cast<std::size_t>(cfg->documents.max_pdf_bytes);
+  document_routes.link_lifetime = std::chrono::minutes(cfg->documents.download_link_minutes);
+  document_routes.clock = rt->clock.get();
+  if (auto r = api::add_document_routes(secured, std::move(document_routes)); !r) return fail(r.error());
 
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);
@@ -154,6 +165,9 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   http::ServerOptions https;
   https.listen = cfg->server.listen;
   https.threads = threads;
+  // PDF uploads (documents, verify); JSON bodies keep their own 1 MiB bound (api/json_body.h).
+  https.max_body_bytes = std::max<std::size_t>(https.max_body_bytes,
+                                               static_cast<std::size_t>(cfg->documents.max_pdf_bytes) + 64 * 1024);
   https.tls = std::move(*tls);
   https.admission = [&limiter](const http::Request& req) { return limiter.check_ip(req.remote_address()); };
   https.observer = record_metrics("https");

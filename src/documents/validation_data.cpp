@@ -3,7 +3,6 @@
 #include "crl/crl_generator.h"
 #include "crypto/x509.h"
 
-#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -23,25 +22,6 @@ std::string issuing_ca(const pki::Hierarchy& h, X509* cert) {
     if (X509_check_issued((*ca)->cert.get(), cert) == X509_V_OK) return name;
   }
   return "";
-}
-
-core::Result<crypto::Bytes> ocsp_response(ocsp::ResponseSource& source, X509* cert, X509* issuer) {
-  crypto::OcspRequest req(OCSP_REQUEST_new());
-  OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
-  if (!req || !id || !OCSP_request_add0_id(req.get(), id)) {
-    OCSP_CERTID_free(id);
-    return core::Error{Errc::crypto_error, "cannot build an OCSP request: " + crypto::openssl_errors()};
-  }
-  unsigned char* der = nullptr;
-  const int len = i2d_OCSP_REQUEST(req.get(), &der);
-  if (len <= 0) return core::Error{Errc::crypto_error, "cannot encode an OCSP request"};
-  crypto::Bytes request(der, der + len);
-  OPENSSL_free(der);
-  auto res = source.respond(request);
-  if (res.status != ocsp::ResponseStatus::successful)
-    return core::Error{Errc::store_unavailable, "no OCSP response for certificate " + crypto::serial_hex(cert) +
-                                                    " (status " + std::to_string(static_cast<int>(res.status)) + ")"};
-  return std::move(res.der);
 }
 
 }  // namespace
@@ -71,7 +51,7 @@ core::Result<signing::ValidationData> InstallationValidationData::collect(const 
     if (ca.empty() || !answered.insert(crypto::to_der(cert)).second) continue;
     auto source = m_sources.find(ca);
     if (source == m_sources.end()) return core::Error{Errc::internal, "no OCSP source for CA " + ca};
-    CARTORIO_TRY(auto response, ocsp_response(*source->second, cert, (*m_hierarchy.get(ca))->cert.get()));
+    CARTORIO_TRY(auto response, ocsp::ask_about(*source->second, cert, (*m_hierarchy.get(ca))->cert.get()));
     out.ocsp_responses.push_back(std::move(response));
     root_crl = root_crl || ca == pki::kRoot;
   }

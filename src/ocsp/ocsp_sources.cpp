@@ -2,6 +2,10 @@
 
 #include "ocsp/presigned_source.h"
 
+#include "crypto/x509.h"
+
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 namespace cartorio::ocsp {
@@ -40,6 +44,25 @@ core::Result<CachedSources> make_cached_sources(const pki::Hierarchy& hierarchy,
     out.cached[ca] = std::move(cached);
   }
   return out;
+}
+
+core::Result<crypto::Bytes> ask_about(ResponseSource& source, const X509* cert, const X509* issuer) {
+  crypto::OcspRequest req(OCSP_REQUEST_new());
+  OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
+  if (!req || !id || !OCSP_request_add0_id(req.get(), id)) {
+    OCSP_CERTID_free(id);
+    return core::Error{core::Errc::crypto_error, "cannot build an OCSP request: " + crypto::openssl_errors()};
+  }
+  unsigned char* der = nullptr;
+  const int len = i2d_OCSP_REQUEST(req.get(), &der);
+  if (len <= 0) return core::Error{core::Errc::crypto_error, "cannot encode an OCSP request"};
+  crypto::Bytes request(der, der + len);
+  OPENSSL_free(der);
+  auto res = source.respond(request);
+  if (res.status != ResponseStatus::successful)
+    return core::Error{core::Errc::store_unavailable, "no OCSP answer for certificate " + crypto::serial_hex(cert) +
+                                                          " (status " + std::to_string(static_cast<int>(res.status)) + ")"};
+  return std::move(res.der);
 }
 
 }  // namespace cartorio::ocsp

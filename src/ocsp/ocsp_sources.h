@@ -42,4 +42,8 @@ core::Result<CachedSources> make_cached_sources(const pki::Hierarchy& hierarchy,
                                                 ResponderOptions options, cache::Cache& cache,
                                                 CachedSourceOptions cache_options);
 
+// Asks `source` about one certificate, as a relying party would (SHA-1 CertID, no nonce):
+// the DER of a successful response. Errc::store_unavailable for any other status.
+core::Result<crypto::Bytes> ask_about(ResponseSource& source, const X509* cert, const X509* issuer);
+
 }  // namespace cartorio::ocsp

@@ -16,7 +16,6 @@
 #include <array>
 #include <cctype>
 #include <ctime>
-#include <new>
 #include <string_view>
 
 namespace cartorio::signing {
@@ -141,6 +140,8 @@ struct Context {
   detail::RevocationEvidence evidence;
   detail::RevisionHistory history;
 };
+
+std::string_view as_text(crypto::ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 void check_coverage(Context& ctx, SignatureReport& r, std::size_t signed_end) {
   auto& cov = r.coverage;
@@ -421,32 +422,32 @@ SignatureReport verify_one(Context& ctx, const detail::SignatureDictionary& sig)
 }
 
 core::Result<VerificationReport> verify(crypto::ByteView pdf, const VerifyOptions& options) {
-  CARTORIO_TRY(auto q, detail::open_pdf(pdf, "input"));
+  CARTORIO_TRY(auto file, detail::PdfFile::open(as_text(pdf), "input"));
   VerificationReport report;
   report.file_size = pdf.size();
   report.sha256 = crypto::to_hex(crypto::sha256(pdf));
-  auto ends = detail::find_revision_ends(pdf);
+  auto ends = detail::find_revision_ends(as_text(pdf));
   report.revisions = static_cast<int>(ends.size());
 
-  const auto signatures = detail::find_signatures(*q);
+  const auto signatures = file.signatures();
   const core::SystemClock system_clock;
   const core::Clock& clock = options.clock ? *options.clock : static_cast<const core::Clock&>(system_clock);
-  Context ctx{pdf, options, core::to_unix(clock.now()), {}, {}, {}, detail::RevisionHistory(pdf, std::move(ends))};
+  Context ctx{pdf, options, core::to_unix(clock.now()), {}, {}, {}, detail::RevisionHistory(as_text(pdf), std::move(ends))};
   for (const auto& a : options.trusted_roots)
     if (a) ctx.anchors.push_back(a.get());
   for (const auto& c : options.intermediates) ctx.pool.add(c.get());
   ctx.evidence.live = &options.ocsp_lookup;
   if (!signatures.empty()) {
-    const auto dss = detail::read_dss(*q);
+    const auto dss = file.dss();
     for (const auto& der : dss.certs)
-      if (auto c = crypto::parse_certificate(der)) ctx.pool.add(c->get());
+      if (auto c = crypto::parse_certificate(crypto::as_bytes(der))) ctx.pool.add(c->get());
     for (const auto& der : dss.ocsps) {
-      const unsigned char* p = der.data();
+      const auto* p = reinterpret_cast<const unsigned char*>(der.data());
       if (crypto::OcspResponse r(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size()))); r)
         ctx.evidence.dss_ocsps.push_back(std::move(r));
     }
     for (const auto& der : dss.crls)
-      if (auto c = crypto::parse_crl(der)) ctx.evidence.dss_crls.push_back(std::move(*c));
+      if (auto c = crypto::parse_crl(crypto::as_bytes(der))) ctx.evidence.dss_crls.push_back(std::move(*c));
     ERR_clear_error();
   }
 
@@ -463,9 +464,13 @@ core::Result<VerificationReport> verify(crypto::ByteView pdf, const VerifyOption
       report.signatures.push_back(std::move(r));
     }
   }
-  report.findings = detail::damage_findings(*q);
-  if (report.revisions == 0)
-    report.findings.push_back({Severity::warning, "no_eof", "the file has no %%EOF marker: it may be truncated"});
+  report.findings = file.damage();
+  const auto& all_ends = ctx.history.ends();
+  const std::size_t last_end = all_ends.empty() ? 0 : all_ends.back().end;
+  const auto tail = as_text(pdf).substr(last_end);
+  if (all_ends.empty() || tail.find_first_not_of(" \t\r\n\f", 0) != std::string_view::npos)
+    report.findings.push_back({Severity::warning, "no_final_eof",
+                               "the file does not end with %%EOF: it may be truncated, or have data appended"});
   return report;
 }
 
@@ -477,10 +482,8 @@ core::Result<VerificationReport> verify_pdf(crypto::ByteView pdf, const VerifyOp
   // qpdf reports damage by exception, from any call: none may escape.
   try {
     return verify(pdf, options);
-  } catch (const std::bad_alloc&) {
-    return core::Error{Errc::pdf_malformed, "the PDF cannot be read: out of memory"};
   } catch (const std::exception& e) {
-    return detail::qpdf_error(e);
+    return detail::error_from_exception(e);
   } catch (...) {
     return core::Error{Errc::pdf_malformed, "the PDF cannot be read"};
   }

@@ -2,13 +2,17 @@
 // `openssl ts -query`, sent with curl to POST /tsa (plain HTTP, and HTTPS), and every reply
 // judged by `openssl ts -verify` (signature, chain to the root, imprint, nonce) and
 // `openssl ts -reply -text` (policy, accuracy, failure codes).
+// Run twice by CTest: on the embedded defaults (SQLite, software keys), and with
+// CARTORIO_TEST_BACKENDS=postgres_pkcs11 on PostgreSQL + SoftHSM2 (the TSA key in the token).
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <regex>
 
 namespace {
@@ -22,6 +26,11 @@ using cartorio::testing::TempDir;
 using cartorio::testing::write_file;
 namespace fs = std::filesystem;
 
+bool pg_pkcs11_mode() {
+  const char* b = std::getenv("CARTORIO_TEST_BACKENDS");
+  return b && std::string(b) == "postgres_pkcs11";
+}
+
 // The default tsa.policy_oid (src/core/config.h).
 constexpr const char* kPolicy = "2.25.250359327722146467862993546787340417251";
 
@@ -33,6 +42,7 @@ class CliTsa : public ::testing::Test {
     const fs::path d = s_dir->path();
     s_env = "CARTORIO_DATA_DIR=" + shell_quote((d / "data").string()) +
             " CARTORIO_ROOT_PASSPHRASE='tsa test passphrase 2026' CARTORIO_TSA_ACCURACY_SECONDS=2 ";
+    if (pg_pkcs11_mode()) set_up_engines();
     auto r = run(s_env + CARTORIO_BIN " init --json");
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     s_root = nlohmann::json::parse(r.out)["root_certificate"].get<std::string>();
@@ -65,6 +75,29 @@ class CliTsa : public ::testing::Test {
       }
     }
     ASSERT_FALSE(s_http.empty()) << read_file(log);
+  }
+
+  // PostgreSQL from the CTest fixture (a schema of our own) and a fresh SoftHSM2 token, as
+  // cli_pki_test does.
+  static void set_up_engines() {
+    auto conninfo = cartorio::testing::read_env_file("CARTORIO_TEST_PG_CONNINFO_FILE");
+    ASSERT_TRUE(conninfo) << "CARTORIO_TEST_PG_CONNINFO_FILE is not set: run through ctest (fixture postgres)";
+    std::random_device rd;
+    const std::string schema = "tsa" + std::to_string(rd()) + std::to_string(rd() % 1000);
+    auto r = run("psql " + shell_quote(*conninfo) + " -v ON_ERROR_STOP=1 -qc 'CREATE SCHEMA " + schema + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string url = *conninfo + " options='-csearch_path=" + schema + "'";
+    const fs::path hsm = s_dir->path() / "softhsm";
+    fs::create_directories(hsm / "tokens");
+    write_file(hsm / "softhsm2.conf", "directories.tokendir = " + (hsm / "tokens").string() +
+                                          "\nobjectstore.backend = file\nlog.level = ERROR\n");
+    setenv("SOFTHSM2_CONF", (hsm / "softhsm2.conf").c_str(), 1);
+    r = run("softhsm2-util --init-token --free --label cartorio-tsa-test --so-pin 12345678 --pin 87654321");
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    write_file(hsm / "pin", "87654321\n");
+    s_env += "CARTORIO_STORE_BACKEND=postgres CARTORIO_STORE_POSTGRES_URL=" + shell_quote(url) +
+             " CARTORIO_KEYS_BACKEND=pkcs11 CARTORIO_KEYS_PKCS11_TOKEN=cartorio-tsa-test CARTORIO_KEYS_PKCS11_PIN_FILE=" +
+             shell_quote((hsm / "pin").string()) + " ";
   }
 
   static void TearDownTestSuite() {

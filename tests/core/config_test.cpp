@@ -227,6 +227,15 @@ const Override kOverrides[] = {
     {"identity.data_key_file", "/secure/identity.key", [](const Config& c) { return c.identity.data_key_file; }},
     {"identity.access_token_minutes", "5", [](const Config& c) { return str(c.identity.access_token_minutes); }},
     {"identity.refresh_token_days", "7", [](const Config& c) { return str(c.identity.refresh_token_days); }},
+    {"tsa.policy_oid", "1.3.6.1.4.1.99999.1", [](const Config& c) { return c.tsa.policy_oid; }},
+    {"tsa.accuracy_seconds", "5", [](const Config& c) { return str(c.tsa.accuracy_seconds); }},
+    {"tsa.url", "https://tsa.example/tsr", [](const Config& c) { return c.tsa.url; }},
+    {"tsa.timeout_seconds", "20", [](const Config& c) { return str(c.tsa.timeout_seconds); }},
+    {"documents.default_level", "B-LTA", [](const Config& c) { return c.documents.default_level; }},
+    {"documents.certificate_validity_days", "7", [](const Config& c) { return str(c.documents.certificate_validity_days); }},
+    {"documents.max_pdf_bytes", "1048576", [](const Config& c) { return str(c.documents.max_pdf_bytes); }},
+    {"documents.download_link_minutes", "15", [](const Config& c) { return str(c.documents.download_link_minutes); }},
+    {"documents.link_key_file", "/etc/cartorio/links.key", [](const Config& c) { return c.documents.link_key_file; }},
     {"log.level", "error", [](const Config& c) { return c.log.level; }},
 };
 
@@ -348,6 +357,9 @@ const BadConfig kBadConfigs[] = {
     {"RefreshTokenOverAYear", "[identity]\nrefresh_token_days = 366\n", "identity.refresh_token_days"},
     {"IdentityKeyFileEmpty", "[identity]\ndata_key_file = \"\"\n", "identity.data_key_file"},
     {"LinkKeyFileEmpty", "[documents]\nlink_key_file = \"\"\n", "documents.link_key_file"},
+    {"UnknownPadesLevel", "[documents]\ndefault_level = \"B-X\"\n", "documents.default_level"},
+    {"TsaUrlNotHttp", "[tsa]\nurl = \"ftp://tsa.example\"\n", "tsa.url"},
+    {"TsaAccuracyZero", "[tsa]\naccuracy_seconds = 0\n", "tsa.accuracy_seconds"},
 };
 
 void PrintTo(const BadConfig& b, std::ostream* os) { *os << b.name; }

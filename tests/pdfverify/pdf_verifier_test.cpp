@@ -336,6 +336,18 @@ TEST_F(PdfVerify, BaseFormats_ObjectStreamsAndCairo) {
     ASSERT_EQ(r.signatures.size(), 1u);
     EXPECT_EQ(r.status(), DocumentStatus::valid) << findings_of(r);
     EXPECT_TRUE(r.signatures[0].coverage.covers_whole_file);
+    // Signed again: pdfsig writes the update like the input (an xref stream after object
+    // streams), and the first signature's later revision is still just a signature.
+    const fs::path twice = path("signed-twice-" + kind + ".pdf");
+    ASSERT_TRUE(pdfsig_sign(s_nss, "signer", out, twice, "Sig2"));
+    r = verify_ok(twice, trusting_options());
+    ASSERT_EQ(r.signatures.size(), 2u);
+    EXPECT_EQ(r.status(), DocumentStatus::valid) << findings_of(r);
+    for (const auto& s : r.signatures)
+      if (s.field_name == "Sig") {
+        ASSERT_EQ(s.coverage.later_revisions.size(), 1u);
+        EXPECT_EQ(s.coverage.later_revisions[0].kind, "signature");
+      }
   }
 }
 

@@ -52,12 +52,12 @@ TEST_F(PdfVerifyCli, Summary_TrustedButNoRevocationInformationIsIndeterminate) {
   auto r = verify(q(s_signed) + " --trust " + q(s_pki.root_pem));
   EXPECT_EQ(r.exit_code, kIndeterminate) << r.out << r.err;
   expect_contains(r.out, "INDETERMINATE");
-  expect_contains(r.out, "CN=Test Signer,O=Cartorio Tests");
+  expect_contains(r.out, "O=Cartorio Tests,CN=Test Signer");
   expect_contains(r.out, "[revocation_unknown]");
 }
 
 TEST_F(PdfVerifyCli, Json_Report) {
-  auto r = verify(q(s_signed) + " --json --trust " + q(s_pki.root_pem));
+  auto r = verify("--json --trust " + q(s_pki.root_pem) + " " + q(s_signed));  // --trust takes one file
   EXPECT_EQ(r.exit_code, kIndeterminate) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["status"], "indeterminate");
@@ -128,10 +128,11 @@ TEST_F(PdfVerifyCli, Installation_TrustsItsRootAndAnswersRevocation) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(sh("openssl req -new -newkey rsa:2048 -nodes -keyout " + q(d / "doc.key") + " -out " + q(d / "doc.csr") +
                  " -subj '/CN=Document 1/O=Cartorio Tests' 2>/dev/null"));
-  r = run(env + CARTORIO_BIN " cert issue --profile document-signing --csr " + q(d / "doc.csr") + " --out " +
-          q(d / "doc.pem") + " --json");
+  r = run(env + CARTORIO_BIN " cert issue --profile document-signing --csr " + q(d / "doc.csr") + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::string serial = nlohmann::json::parse(r.out)["serial"];
+  const auto issued = nlohmann::json::parse(r.out);
+  const std::string serial = issued["serial"];
+  write_bytes(d / "doc.pem", issued["pem"].get<std::string>());
   r = run(env + CARTORIO_BIN " ca chain --ca document --out " + q(d / "chain.pem"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto nss = make_nss_db(d, "doc", d / "doc.pem", d / "doc.key", d / "chain.pem");

@@ -1,4 +1,7 @@
+// C++17-clean (see signed_pdf_reader.h): no std::span, no C++20 library features.
 #include "signing/detail/revision_diff.h"
+
+#include "signing/detail/pdf_file_impl.h"
 
 #include <qpdf/Buffer.hh>
 #include <qpdf/QPDFObjectHandle.hh>
@@ -149,21 +152,23 @@ void add_unique(std::vector<std::string>& v, const char* s) {
 
 }  // namespace
 
-RevisionHistory::RevisionHistory(crypto::ByteView pdf, std::vector<RevisionEnd> ends)
+RevisionHistory::RevisionHistory(std::string_view pdf, std::vector<RevisionEnd> ends)
     : m_pdf(pdf), m_ends(std::move(ends)) {}
+RevisionHistory::RevisionHistory(RevisionHistory&&) noexcept = default;
+RevisionHistory::~RevisionHistory() = default;
 
-QPDF* RevisionHistory::revision(int k) {
-  if (auto it = m_loaded.find(k); it != m_loaded.end()) return it->second.get();
+PdfFile* RevisionHistory::revision(int k) {
+  if (auto it = m_loaded.find(k); it != m_loaded.end()) return &it->second;
   if (m_unreadable.count(k)) return nullptr;
-  auto q = open_pdf(m_pdf.first(m_ends[static_cast<std::size_t>(k - 1)].end), "revision " + std::to_string(k));
-  if (!q) {
+  auto file = PdfFile::open(m_pdf.substr(0, m_ends[static_cast<std::size_t>(k - 1)].end), "revision " + std::to_string(k));
+  if (!file) {
     m_unreadable[k] = true;
     return nullptr;
   }
   // Changes are asked for in order: only the previous revision is needed again.
   for (auto it = m_loaded.begin(); it != m_loaded.end();)
     it = it->first < k - 1 ? m_loaded.erase(it) : std::next(it);
-  return m_loaded.emplace(k, std::move(*q)).first->second.get();
+  return &m_loaded.emplace(k, std::move(*file)).first->second;
 }
 
 const RevisionChange& RevisionHistory::change(int k) {
@@ -182,12 +187,14 @@ const RevisionChange& RevisionHistory::change(int k) {
 
 RevisionChange RevisionHistory::diff(int k) {
   RevisionChange out;
-  QPDF* before = revision(k - 1);
-  QPDF* after = revision(k);
-  if (!before || !after) {
+  PdfFile* before_file = revision(k - 1);
+  PdfFile* after_file = revision(k);
+  if (!before_file || !after_file) {
     out.kind = "unknown";
     return out;
   }
+  QPDF* before = before_file->impl().qpdf.get();
+  QPDF* after = after_file->impl().qpdf.get();
   const std::size_t start = m_ends[static_cast<std::size_t>(k - 2)].eof_end;
   const std::size_t end = m_ends[static_cast<std::size_t>(k - 1)].end;
   const auto old_xref = before->getXRefTable();

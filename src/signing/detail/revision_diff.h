@@ -14,15 +14,15 @@
 // Anything else (a page's content, a font, a new annotation...) is unexpected: the revision
 // is "other" and lists those objects.
 //
-// Internal to cartorio_pdf_verify.
+// Internal to cartorio_pdf_verify; like signed_pdf_reader.cpp, revision_diff.cpp is C++17-clean.
 #pragma once
 
-#include "crypto/bytes.h"
 #include "signing/detail/signed_pdf_reader.h"
 #include "signing/verification_report.h"
 
 #include <map>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace cartorio::signing::detail {
@@ -30,22 +30,24 @@ namespace cartorio::signing::detail {
 class RevisionHistory {
  public:
   // `pdf` must outlive this object; `ends` from find_revision_ends(pdf).
-  RevisionHistory(crypto::ByteView pdf, std::vector<RevisionEnd> ends);
+  RevisionHistory(std::string_view pdf, std::vector<RevisionEnd> ends);
+  RevisionHistory(RevisionHistory&&) noexcept;
+  ~RevisionHistory();
 
   int count() const { return static_cast<int>(m_ends.size()); }
   const std::vector<RevisionEnd>& ends() const { return m_ends; }
 
   // What revision `k` (2 <= k <= count()) changed relative to revision k-1. Computed once.
-  // Kind "unknown" when either revision cannot be read on its own.
+  // Kind "unknown" when either revision cannot be read on its own. Does not throw.
   const RevisionChange& change(int k);
 
  private:
-  QPDF* revision(int k);  // null when it cannot be read
+  PdfFile* revision(int k);  // null when it cannot be read
   RevisionChange diff(int k);
 
-  crypto::ByteView m_pdf;
+  std::string_view m_pdf;
   std::vector<RevisionEnd> m_ends;
-  std::map<int, std::unique_ptr<QPDF>> m_loaded;
+  std::map<int, PdfFile> m_loaded;
   std::map<int, bool> m_unreadable;
   std::map<int, RevisionChange> m_changes;
 };

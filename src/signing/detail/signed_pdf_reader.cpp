@@ -1,10 +1,14 @@
+// C++17-clean (see signed_pdf_reader.h): no std::span, no C++20 library features.
 #include "signing/detail/signed_pdf_reader.h"
+
+#include "signing/detail/pdf_file_impl.h"
 
 #include <qpdf/Pipeline.hh>
 #include <qpdf/QPDFExc.hh>
 #include <qpdf/QPDFObjectHandle.hh>
 
 #include <algorithm>
+#include <new>
 #include <cstring>
 #include <set>
 #include <stdexcept>
@@ -23,7 +27,8 @@ constexpr std::size_t kMaxDssItems = 2000;
 constexpr std::size_t kMaxDssStreamBytes = std::size_t{1} << 20;
 constexpr std::size_t kMaxDamageFindings = 5;
 
-bool is_space(std::uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == 0; }
+bool is_space(char ch) {
+  const auto c = static_cast<unsigned char>(ch); return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == 0; }
 
 // Collects decoded stream data, refusing more than a limit (so a small Flate stream cannot
 // expand into gigabytes). Throws std::length_error, caught by the caller.
@@ -32,17 +37,17 @@ class LimitedBuffer final : public Pipeline {
   explicit LimitedBuffer(std::size_t limit) : Pipeline("limited buffer", nullptr), m_limit(limit) {}
   void write(unsigned char const* data, size_t len) override {
     if (len > m_limit - m_data.size()) throw std::length_error("stream larger than the limit");
-    m_data.insert(m_data.end(), data, data + len);
+    m_data.append(reinterpret_cast<const char*>(data), len);
   }
   void finish() override {}
-  crypto::Bytes take() { return std::move(m_data); }
+  std::string take() { return std::move(m_data); }
 
  private:
   std::size_t m_limit;
-  crypto::Bytes m_data;
+  std::string m_data;
 };
 
-std::optional<crypto::Bytes> stream_bytes(QPDFObjectHandle s) {
+std::optional<std::string> stream_bytes(QPDFObjectHandle s) {
   if (!s.isStream()) return std::nullopt;
   LimitedBuffer buf(kMaxDssStreamBytes);
   try {
@@ -66,7 +71,10 @@ std::string text_of(QPDFObjectHandle dict, const char* key) {
 SignatureDictionary read_signature_dictionary(QPDFObjectHandle v, const std::string& field) {
   SignatureDictionary d;
   d.field_name = field;
-  if (v.isIndirect()) d.object = v.getObjGen();
+  if (v.isIndirect()) {
+    d.object_number = v.getObjGen().getObj();
+    d.generation = v.getObjGen().getGen();
+  }
   d.type = name_of(v, "/Type");
   d.sub_filter = name_of(v, "/SubFilter");
   if (!d.sub_filter.empty() && d.sub_filter[0] == '/') d.sub_filter.erase(0, 1);
@@ -122,7 +130,7 @@ void walk_field(FieldWalk& w, QPDFObjectHandle field, const std::string& parent_
   for (int i = 0; i < n && w.visited < kMaxFields; ++i) walk_field(w, kids.getArrayItem(i), name, ft, depth + 1);
 }
 
-void collect_streams(QPDFObjectHandle array, std::vector<crypto::Bytes>& out, std::set<QPDFObjGen>& seen) {
+void collect_streams(QPDFObjectHandle array, std::vector<std::string>& out, std::set<QPDFObjGen>& seen) {
   if (!array.isArray()) return;
   const int n = array.getArrayNItems();
   for (int i = 0; i < n && out.size() < kMaxDssItems; ++i) {
@@ -134,9 +142,9 @@ void collect_streams(QPDFObjectHandle array, std::vector<crypto::Bytes>& out, st
 
 }  // namespace
 
-std::vector<RevisionEnd> find_revision_ends(crypto::ByteView pdf) {
+std::vector<RevisionEnd> find_revision_ends(std::string_view pdf) {
   std::vector<RevisionEnd> ends;
-  const std::string_view text(reinterpret_cast<const char*>(pdf.data()), pdf.size());
+  const std::string_view text = pdf;
   constexpr std::string_view kEof = "%%EOF", kStartxref = "startxref";
   for (std::size_t pos = text.find(kEof); pos != std::string_view::npos; pos = text.find(kEof, pos + 1)) {
     // Only an %%EOF right after "startxref <offset>" ends a revision; one inside a stream
@@ -160,7 +168,7 @@ std::vector<RevisionEnd> find_revision_ends(crypto::ByteView pdf) {
   return ends;
 }
 
-core::Error qpdf_error(const std::exception& e) {
+core::Error error_from_exception(const std::exception& e) {
   if (const auto* q = dynamic_cast<const QPDFExc*>(&e)) {
     if (q->getErrorCode() == qpdf_e_password)
       return {Errc::pdf_encrypted, "the PDF is encrypted: decrypt it first (e.g. qpdf --decrypt)"};
@@ -169,29 +177,37 @@ core::Error qpdf_error(const std::exception& e) {
     if (q->getFilePosition() > 0) where += " at offset " + std::to_string(q->getFilePosition());
     return {Errc::pdf_malformed, "the PDF cannot be read" + where + ": " + q->getMessageDetail()};
   }
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return {Errc::pdf_malformed, "the PDF cannot be read: out of memory"};
   return {Errc::pdf_malformed, std::string("the PDF cannot be read: ") + e.what()};
 }
 
-core::Result<std::unique_ptr<QPDF>> open_pdf(crypto::ByteView bytes, const std::string& description) {
+PdfFile::PdfFile(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+PdfFile::PdfFile(PdfFile&&) noexcept = default;
+PdfFile& PdfFile::operator=(PdfFile&&) noexcept = default;
+PdfFile::~PdfFile() = default;
+
+core::Result<PdfFile> PdfFile::open(std::string_view bytes, const std::string& description) {
   // qpdf accepts a header anywhere in the first 1024 bytes (as readers do); without one it
   // would try to reconstruct whatever it is given.
-  const std::string_view head(reinterpret_cast<const char*>(bytes.data()), std::min<std::size_t>(bytes.size(), 1024));
-  if (head.find("%PDF-") == std::string_view::npos) return core::Error{Errc::not_a_pdf, "not a PDF: no %PDF- header"};
-  auto q = std::make_unique<QPDF>();
-  q->setSuppressWarnings(true);
+  if (bytes.substr(0, 1024).find("%PDF-") == std::string_view::npos)
+    return core::Error{Errc::not_a_pdf, "not a PDF: no %PDF- header"};
+  auto impl = std::make_unique<Impl>();
+  impl->qpdf = std::make_unique<QPDF>();
+  QPDF& q = *impl->qpdf;
+  q.setSuppressWarnings(true);
   try {
-    q->processMemoryFile(description.c_str(), reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    q.processMemoryFile(description.c_str(), bytes.data(), bytes.size());
   } catch (const std::exception& e) {
-    return qpdf_error(e);
+    return error_from_exception(e);
   }
-  if (q->isEncrypted())
+  if (q.isEncrypted())
     return core::Error{Errc::pdf_encrypted, "the PDF is encrypted: signatures of encrypted PDFs are not validated"};
-  return q;
+  return PdfFile(std::move(impl));
 }
 
-std::vector<Finding> damage_findings(QPDF& q) {
+std::vector<Finding> PdfFile::damage() {
   std::vector<Finding> out;
-  auto warnings = q.getWarnings();
+  auto warnings = m_impl->qpdf->getWarnings();
   for (std::size_t i = 0; i < warnings.size() && i < kMaxDamageFindings; ++i)
     out.push_back({Severity::warning, "pdf_damaged", "qpdf repaired damage in the file: " + warnings[i].getMessageDetail()});
   if (warnings.size() > kMaxDamageFindings)
@@ -200,7 +216,8 @@ std::vector<Finding> damage_findings(QPDF& q) {
   return out;
 }
 
-std::vector<SignatureDictionary> find_signatures(QPDF& q) {
+std::vector<SignatureDictionary> PdfFile::signatures() {
+  QPDF& q = *m_impl->qpdf;
   FieldWalk w;
   auto acroform = q.getRoot().getKey("/AcroForm");
   if (!acroform.isDictionary()) return {};
@@ -210,16 +227,16 @@ std::vector<SignatureDictionary> find_signatures(QPDF& q) {
   for (int i = 0; i < n && w.visited < kMaxFields; ++i) walk_field(w, fields.getArrayItem(i), "", "", 0);
   const auto xref = q.getXRefTable();
   for (auto& sig : w.out) {
-    if (sig.object.getObj() == 0) continue;
-    auto it = xref.find(sig.object);
+    if (sig.object_number == 0) continue;
+    auto it = xref.find(QPDFObjGen(sig.object_number, sig.generation));
     if (it != xref.end() && it->second.getType() == 1) sig.object_offset = it->second.getOffset();
   }
   return std::move(w.out);
 }
 
-DssData read_dss(QPDF& q) {
+DssData PdfFile::dss() {
   DssData d;
-  auto dss = q.getRoot().getKey("/DSS");
+  auto dss = m_impl->qpdf->getRoot().getKey("/DSS");
   if (!dss.isDictionary()) return d;
   d.present = true;
   std::set<QPDFObjGen> seen;

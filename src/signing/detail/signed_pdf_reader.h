@@ -1,22 +1,27 @@
-// The PDF side of signature validation, on qpdf: opening a file (or one of its revisions)
-// with qpdf's exceptions and warnings turned into error codes and findings, the signature
-// dictionaries of the AcroForm, the DSS, and where each revision ends.
+// The PDF side of signature validation, on qpdf: opening a file with qpdf's exceptions
+// and warnings turned into error codes and findings, the signature dictionaries of the
+// AcroForm, the DSS, and where each revision ends.
 //
-// Internal to cartorio_pdf_verify. Functions taking a QPDF may throw qpdf's exceptions
-// (QPDFExc, std::exception) on damaged objects; verify_pdf catches them at its boundary.
+// Internal to cartorio_pdf_verify. qpdf stays behind this header (pimpl): qpdf 11.3's
+// headers do not compile as C++20 with clang (qpdf issue #942, fixed in 11.4), so the two
+// files that include them (signed_pdf_reader.cpp, revision_diff.cpp) are kept C++17-clean
+// and built as C++17 where needed (src/signing/CMakeLists.txt) — hence std::string_view for
+// bytes here, not crypto::ByteView (std::span).
+//
+// Methods may throw std::exception (qpdf's QPDFExc among them) on damaged objects; callers
+// turn them into errors with error_from_exception().
 #pragma once
 
 #include "core/error.h"
-#include "crypto/bytes.h"
 #include "signing/verification_report.h"
 
-#include <qpdf/QPDF.hh>
-
 #include <cstddef>
-#include <map>
+#include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cartorio::signing::detail {
@@ -26,21 +31,16 @@ struct RevisionEnd {
   std::size_t eof_end = 0;  // just after "%%EOF"
   std::size_t end = 0;      // after the end-of-line that follows it, if any
 };
-std::vector<RevisionEnd> find_revision_ends(crypto::ByteView pdf);
+std::vector<RevisionEnd> find_revision_ends(std::string_view pdf);
 
-// A QPDF over `bytes` (not copied: they must outlive it), warnings collected, not printed.
-// Errc::not_a_pdf (no header), pdf_encrypted, pdf_malformed.
-core::Result<std::unique_ptr<QPDF>> open_pdf(crypto::ByteView bytes, const std::string& description);
-
-// Turns a qpdf exception into the error code verify_pdf returns.
-core::Error qpdf_error(const std::exception& e);
-
-// qpdf's warnings so far (recoverable damage), as document findings; clears them.
-std::vector<Finding> damage_findings(QPDF& q);
+// Errc::pdf_encrypted for qpdf's password errors, else Errc::pdf_malformed, with qpdf's
+// object and offset when it gives them.
+core::Error error_from_exception(const std::exception& e);
 
 struct SignatureDictionary {
   std::string field_name;         // fully qualified
-  QPDFObjGen object;              // of the signature dictionary (0/0 when direct)
+  int object_number = 0;          // of the signature dictionary (0 when direct)
+  int generation = 0;
   std::optional<long long> object_offset;  // where its object starts, when stored uncompressed
   std::string type;               // "/Sig", "/DocTimeStamp" or "" (the key is optional)
   std::string sub_filter;         // without the slash: "ETSI.CAdES.detached"
@@ -50,17 +50,39 @@ struct SignatureDictionary {
   std::string m, reason, location, name;
 };
 
-// Every signature field whose /V is a dictionary, walking /AcroForm /Fields and /Kids
-// (bounded depth and count, cycles ignored). A dictionary reached from two fields is
-// reported once.
-std::vector<SignatureDictionary> find_signatures(QPDF& q);
-
 // The validation data of the DSS (ETSI EN 319 142-1 5.4): every certificate, OCSP response
 // and CRL of /DSS and its /VRI entries, decoded (DER). Oversized streams are skipped.
 struct DssData {
   bool present = false;
-  std::vector<crypto::Bytes> certs, ocsps, crls;
+  std::vector<std::string> certs, ocsps, crls;
 };
-DssData read_dss(QPDF& q);
+
+class PdfFile {
+ public:
+  // Reads `bytes` (not copied: they must outlive the object). Errc::not_a_pdf (no %PDF-
+  // header in the first 1024 bytes), pdf_encrypted (with or without a user password),
+  // pdf_malformed (qpdf cannot read it, even by reconstructing the xref table).
+  static core::Result<PdfFile> open(std::string_view bytes, const std::string& description);
+
+  PdfFile(PdfFile&&) noexcept;
+  PdfFile& operator=(PdfFile&&) noexcept;
+  ~PdfFile();
+
+  // Every signature field whose /V is a dictionary, walking /AcroForm /Fields and /Kids
+  // (bounded depth and count, cycles ignored). A dictionary reached from two fields is
+  // reported once.
+  std::vector<SignatureDictionary> signatures();
+  DssData dss();
+  // qpdf's warnings so far (damage it repaired), as document findings; clears them.
+  std::vector<Finding> damage();
+
+  // The qpdf side (detail/pdf_file_impl.h), for revision_diff.cpp.
+  struct Impl;
+  Impl& impl() { return *m_impl; }
+
+ private:
+  explicit PdfFile(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
 
 }  // namespace cartorio::signing::detail
