@@ -4,6 +4,7 @@
 // through the API, the OAuth2 token flow with TOTP enrolment, refresh rotation and
 // revocation, forged tokens refused, the whole role x route matrix (routes taken from
 // /openapi.json), 429 past the per-client burst, and /metrics.
+#include "signing/sample_pdfs.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -556,6 +557,99 @@ TEST_F(CliApi, UsersAndApiKeysAreAdministeredThroughTheApiAndTheCli) {
 // Every HTTPS route of /openapi.json, called by a principal of every role: refused with 403
 // exactly when the role lacks the route's permission (the matrix below is the product's
 // policy, written here independently of the code that enforces it).
+// Flow 1 through the API: a notary's API key signs (raw and multipart uploads), the signed
+// PDF comes back through its expiring link and pdfsig accepts it, the public verify route
+// reports it valid; clerks cannot sign nor see others' documents; bad input is refused and
+// leaves nothing behind.
+TEST_F(CliApi, DocumentsAreSignedDownloadedThroughTheirLinkAndVerified) {
+  const auto samples = cartorio::signing::test::make_sample_pdfs(tmp("samples"));
+  const std::string nss = cartorio::signing::test::make_nss_db(tmp("nss"), s_root);
+  const std::string notary = "-H 'X-API-Key: " + s_keys["notary"] + "' ";
+  const std::string clerk = "-H 'X-API-Key: " + s_keys["clerk"] + "' ";
+  auto count = [&] {
+    auto r = curl(notary + s_https + "/api/v1/documents?limit=1000", false);
+    EXPECT_EQ(status_of(r), 200) << r.out;
+    return nlohmann::json::parse(body_of(r))["documents"].size();
+  };
+  const std::size_t before = count();
+
+  // Raw upload, options in the query.
+  auto r = curl(notary + "-X POST -H 'Content-Type: application/pdf' --data-binary @" + samples[0].path.string() + " '" +
+                    s_https + "/api/v1/documents?title=Escritura&level=B-LT&visible=true'",
+                false);
+  ASSERT_EQ(status_of(r), 201) << r.out;
+  const auto doc = nlohmann::json::parse(body_of(r));
+  EXPECT_EQ(doc["level"], "B-LT");
+  EXPECT_EQ(doc["title"], "Escritura");
+  const std::string link = doc["download_url"];
+  expect_contains(link, "/api/v1/documents/" + doc["id"].get<std::string>() + "/content?expires=");
+
+  // The link needs no credentials; the bytes are the recorded digest; pdfsig trusts them.
+  r = run("curl -s --cacert " + s_root + " -o " + tmp("signed.pdf").string() + " -w '%{http_code} %{content_type}' '" +
+          s_https + link + "'");
+  ASSERT_EQ(r.out, "200 application/pdf") << r.out;
+  auto sha = run("sha256sum " + tmp("signed.pdf").string());
+  EXPECT_EQ(sha.out.substr(0, 64), doc["signed_sha256"].get<std::string>());
+  auto verdict = run("pdfsig -nssdir " + nss + " -no-ocsp " + tmp("signed.pdf").string());
+  expect_contains(verdict.out, "Signature is Valid.");
+  expect_contains(verdict.out, "Certificate is Trusted.");
+
+  // A forged or missing signature on the link is refused.
+  std::string forged = link;
+  forged[forged.size() - 2] = forged[forged.size() - 2] == 'A' ? 'B' : 'A';
+  r = curl("'" + s_https + forged + "'", false);
+  EXPECT_EQ(status_of(r), 403) << r.out;
+  expect_contains(r.out, "link.invalid");
+  r = curl("'" + s_https + link.substr(0, link.find('?')) + "'", false);
+  EXPECT_EQ(status_of(r), 403) << r.out;
+
+  // Multipart upload, as a browser sends it.
+  r = curl(notary + "-F 'file=@" + samples[2].path.string() + ";type=application/pdf' -F level=B-T -F title=Procuracao " +
+               s_https + "/api/v1/documents",
+           false);
+  ASSERT_EQ(status_of(r), 201) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(body_of(r))["level"], "B-T");
+
+  // The record with a fresh link: the owner sees it, a clerk neither sees it nor signs.
+  const std::string item = s_https + "/api/v1/documents/" + doc["id"].get<std::string>();
+  r = curl(notary + item, false);
+  ASSERT_EQ(status_of(r), 200) << r.out;
+  expect_contains(r.out, "download_url");
+  r = curl(clerk + item, false);
+  EXPECT_EQ(status_of(r), 404) << r.out;
+  r = curl(clerk + "-X POST -H 'Content-Type: application/pdf' --data-binary @" + samples[0].path.string() + " " +
+               s_https + "/api/v1/documents",
+           false);
+  EXPECT_EQ(status_of(r), 403) << r.out;
+
+  // Public verification: valid, with the signer and the time-stamp in the report.
+  r = curl("-X POST -H 'Content-Type: application/pdf' --data-binary @" + tmp("signed.pdf").string() + " " + s_https +
+               "/api/v1/verify",
+           false);
+  ASSERT_EQ(status_of(r), 200) << r.out;
+  auto report = nlohmann::json::parse(body_of(r));
+  EXPECT_EQ(report["status"], "valid") << r.out;
+  ASSERT_EQ(report["signatures"].size(), 1u);
+  EXPECT_TRUE(report["signatures"][0]["timestamp"]["valid"].get<bool>()) << r.out;
+  r = curl("-X POST -H 'Content-Type: application/pdf' --data-binary @" + tmp("signed.pdf").string() + " '" + s_https +
+               "/api/v1/verify?format=text'",
+           false);
+  expect_contains(r.out, "all signatures are valid");
+
+  // Bad input: a clear code, and no document (nor certificate) for it.
+  write_file(tmp("not.pdf"), "definitely not a PDF\n");
+  r = curl(notary + "-X POST -H 'Content-Type: application/pdf' --data-binary @" + tmp("not.pdf").string() + " " +
+               s_https + "/api/v1/documents",
+           false);
+  EXPECT_EQ(status_of(r), 400) << r.out;
+  expect_contains(r.out, "pdf.not_pdf");
+  r = curl(notary + "-X POST -H 'Content-Type: text/plain' --data-binary @" + samples[0].path.string() + " " + s_https +
+               "/api/v1/documents",
+           false);
+  EXPECT_EQ(status_of(r), 415) << r.out;
+  EXPECT_EQ(count(), before + 2);
+}
+
 TEST_F(CliApi, RoleRouteMatrix) {
   const std::map<std::string, std::set<std::string>> policy = {
       {"admin",
