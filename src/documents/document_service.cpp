@@ -116,16 +116,16 @@ core::Result<SignedDocument> DocumentService::sign(const SignDocumentRequest& re
   objectstore::PutOptions put;
   put.content_type = "application/pdf";
   put.metadata = {{"document-id", id}};
-  if (auto r = m_deps.objects->put(object_key(id), signed_pdf->pdf, put); !r) return fail(r.error());
+  auto object = m_deps.objects->put(object_key(id), signed_pdf->pdf, put);
+  if (!object) return fail(object.error());
   stored = true;
-  const auto signed_digest = crypto::sha256(crypto::as_bytes(signed_pdf->pdf));
   SignedDocument out;
   auto& rec = out.record;
   rec.id = id;
   rec.owner = request.owner;
   rec.title = request.title;
   rec.original_sha256 = crypto::to_hex(crypto::ByteView(original_digest.data(), original_digest.size()));
-  rec.signed_sha256 = crypto::to_hex(crypto::ByteView(signed_digest.data(), signed_digest.size()));
+  rec.signed_sha256 = object->etag;  // the object store's ETag is the SHA-256 of the bytes
   rec.signed_size = static_cast<std::int64_t>(signed_pdf->pdf.size());
   rec.object_key = object_key(id);
   rec.signer_serial = serial;
