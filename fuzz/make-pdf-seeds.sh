@@ -2,7 +2,9 @@
 # Regenerates the seeds of pdf_verify_fuzzer (fuzz/corpus/pdf_verify/): small PDFs made by
 # ghostscript, qpdf and pdftocairo, and PDFs signed once and twice by pdfsig with a
 # throwaway key, shrunk by fuzz/shrink-signed-pdf.py (pdfsig embeds a large font; the
-# shrunk files keep their structure and ByteRanges, not valid signatures). docs/fuzzing.md.
+# shrunk files keep their structure and ByteRanges, not valid signatures). With
+# CARTORIO_BIN=path/to/cartorio, also the project's own PAdES B-T and B-LTA (signature
+# timestamp, DSS, document timestamp) from a throwaway installation. docs/fuzzing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=fuzz/corpus/pdf_verify
@@ -46,4 +48,14 @@ cp "$work/base-cairo.pdf" "$out/base-cairo.pdf"
 cp "$work/encrypted.pdf" "$out/encrypted.pdf"
 python3 fuzz/shrink-signed-pdf.py "$work/signed.pdf" "$out/signed.pdf"
 python3 fuzz/shrink-signed-pdf.py "$work/signed-twice.pdf" "$out/signed-twice.pdf"
+
+if [ -n "${CARTORIO_BIN:-}" ]; then
+  export CARTORIO_DATA_DIR="$work/installation" CARTORIO_PKI_PUBLIC_BASE_URL=http://pki.fuzz.example
+  echo "fuzz seed passphrase, thrown away" >"$work/passphrase"
+  "$CARTORIO_BIN" init --root-passphrase-file "$work/passphrase" >/dev/null 2>&1
+  for level in B-T B-LTA; do
+    "$CARTORIO_BIN" pdf sign "$work/base.pdf" -o "$work/pades-$level.pdf" --level "$level" >/dev/null 2>&1
+    python3 fuzz/shrink-signed-pdf.py "$work/pades-$level.pdf" "$out/pades-$(echo "$level" | tr 'A-Z' 'a-z').pdf"
+  done
+fi
 ls -l "$out"

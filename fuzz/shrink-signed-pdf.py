@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Shrinks a PDF signed by pdfsig into a small fuzzing seed (fuzz/make-pdf-seeds.sh).
 
-pdfsig embeds a whole font (hundreds of KiB) for the signature appearance. Every object over
-1500 bytes that is not a signature dictionary is replaced by an empty one, then every
+pdfsig embeds a whole font (hundreds of KiB) for the signature appearance, and signers reserve
+/Contents much larger than their CMS. Every object over 1500 bytes that is not a signature
+dictionary is replaced by an empty one, the zero padding of /Contents is dropped, then every
 offset is fixed so that the file parses without repair: xref entries, startxref, /Prev
 (zero-padded to their old width) and each /ByteRange, which again delimits its /Contents
 and ends at its revision's %%EOF. The signatures no longer match their bytes (the fuzzer
@@ -29,6 +30,11 @@ for m in re.finditer(rb'(?:(?<=[\r\n])|^)(\d+) (\d+) obj\b', data):
     body = data[m.end():end]
     if len(body) > LIMIT and b'/ByteRange' not in body:
         body = b'\n<< /Length 0 >>\nstream\n\nendstream\n' if b'stream' in body else b'\n<< >>\n'
+    elif b'/ByteRange' in body:
+        # /Contents is reserved larger than its CMS and padded with zeros: drop the padding,
+        # but keep 32 zero bytes for the end-of-contents octets of BER indefinite lengths.
+        body = re.sub(rb'/Contents\s*<([0-9A-Fa-f]*?)((?:00)*)>',
+                      lambda c: b'/Contents <' + c.group(1) + b'00' * 32 + b'>', body)
     out += data[m.start():m.end()] + body
     pos = end
 out += data[pos:]
@@ -84,10 +90,12 @@ res = bytearray(out)
 for m in re.finditer(rb'/Contents\s*<', out):
     a = m.end() - 1
     b = out.index(b'>', a) + 1
-    br = re.compile(rb'/ByteRange\s*\[([^\]]*)\]').search(out, b)
-    if not br:
+    # Its own /ByteRange, before or after /Contents in the same object.
+    start, end = out.rfind(b' obj', 0, a), out.find(b'endobj', b)
+    br = re.compile(rb'/ByteRange\s*\[([^\]]*)\]').search(out, start, end)
+    if start < 0 or end < 0 or not br:
         continue
-    eof = out.index(b'%%EOF', br.end()) + 5
+    eof = out.index(b'%%EOF', end) + 5
     if out[eof:eof + 2] == b'\r\n':
         eof += 2
     elif out[eof:eof + 1] in (b'\n', b'\r'):

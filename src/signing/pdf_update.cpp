@@ -138,21 +138,25 @@ class Update {
   Update(OpenPdf& doc, std::string_view original) : m_doc(doc), m_original(original) {
     QPDF& q = *doc.qpdf;
     m_size = q.getTrailer().getKey("/Size").isInteger() ? q.getTrailer().getKey("/Size").getIntValueAsInt() : 0;
-    // Never reuse a number below /Size (a free entry may carry a newer generation).
-    while (static_cast<int>(q.getObjectCount()) + 1 < m_size) q.makeIndirectObject(QPDFObjectHandle::newNull());
+    // New numbers start above every number in use and never below /Size (a free entry may
+    // carry a newer generation). Numbered here rather than by makeIndirectObject, which
+    // resolves every object of the file first (fixDanglingReferences).
+    const auto xref = q.getXRefTable();
+    m_next = std::max(m_size, xref.empty() ? 1 : xref.rbegin()->first.getObj() + 1);
   }
 
   QPDFObjectHandle make(QPDFObjectHandle direct) {
-    auto h = m_doc.qpdf->makeIndirectObject(direct);
+    auto h = allocate(direct);
     touch(h);
     return h;
   }
   QPDFObjectHandle reserve(std::string body) {
     // Not a null placeholder: qpdf drops dictionary keys whose value is null.
-    auto h = m_doc.qpdf->makeIndirectObject(QPDFObjectHandle::newDictionary());
+    auto h = allocate(QPDFObjectHandle::newDictionary());
     m_verbatim[h.getObjectID()] = std::move(body);
     return h;
   }
+  int next_number() const { return m_next; }
   void touch(QPDFObjectHandle indirect) { m_touched.insert(indirect.getObjGen()); }
 
   // The new file and where each written object starts.
@@ -208,7 +212,7 @@ class Update {
     }
     // A cross-reference stream (7.5.8), uncompressed: W [1 4 2], one row per entry,
     // including its own.
-    const int self = static_cast<int>(q.getObjectCount()) + 1;
+    const int self = m_next;
     const std::size_t xref_at = out.size();
     entries[self] = {0, xref_at};
     last = std::max(last, self);
@@ -234,9 +238,16 @@ class Update {
   }
 
  private:
+  QPDFObjectHandle allocate(QPDFObjectHandle direct) {
+    const QPDFObjGen og(m_next++, 0);
+    m_doc.qpdf->replaceObject(og, direct);
+    return m_doc.qpdf->getObject(og);
+  }
+
   OpenPdf& m_doc;
   std::string_view m_original;
   int m_size = 0;
+  int m_next = 1;
   std::set<QPDFObjGen> m_touched;
   std::map<int, std::string> m_verbatim;
 };

@@ -5,6 +5,7 @@
 // consistent. The routes come from the real registration functions over a real
 // IdentityService (registration calls no service; the certificate services stay empty).
 #include "api/certificate_routes.h"
+#include "api/document_routes.h"
 #include "api/identity_routes.h"
 #include "api/openapi.h"
 #include "api/secured_router.h"
@@ -121,6 +122,7 @@ class OpenApiTest : public ::testing::Test {
     ASSERT_OK(add_identity_routes(*m_secured, *m_identity));
     ASSERT_OK(add_openapi_route(*m_secured));
     ASSERT_OK(add_tsa_routes(*m_secured, nullptr));  // also public over HTTPS
+    ASSERT_OK(add_document_routes(*m_secured, DocumentRouteServices{}));
 
     m_doc = json::parse(openapi_document(), nullptr, false);
     ASSERT_FALSE(m_doc.is_discarded()) << "openapi.json is not JSON";

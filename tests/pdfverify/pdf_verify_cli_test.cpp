@@ -118,7 +118,7 @@ TEST_F(PdfVerifyCli, BadInput_ClearErrors) {
 }
 
 // An installation: its document CA issues the signing certificate; pdf verify trusts its
-// root and asks its responders without any --trust.
+// root and asks its responders without any --trust. Then its own `pdf sign` output.
 TEST_F(PdfVerifyCli, Installation_TrustsItsRootAndAnswersRevocation) {
   const fs::path d = s_dir->path() / "inst";
   fs::create_directories(d);
@@ -159,6 +159,35 @@ TEST_F(PdfVerifyCli, Installation_TrustsItsRootAndAnswersRevocation) {
   EXPECT_EQ(j["signatures"][0]["revocation"]["revocation_reason"], "keyCompromise");
   r = run(env + CARTORIO_BIN " pdf verify --json " + q(d / "a.pdf"));
   EXPECT_EQ(nlohmann::json::parse(r.out)["signatures"][0]["revocation"]["status"], "revoked");
+
+  // The installation's own PAdES B-LTA: signature timestamp, DSS, document timestamp. Valid
+  // with the installation, and from the document alone given only the root (the DSS
+  // carries the revocation answers).
+  r = run(env + CARTORIO_BIN " pdf sign " + q(s_unsigned) + " -o " + q(d / "lta.pdf") + " --level B-LTA");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run(env + CARTORIO_BIN " ca chain --ca root --out " + q(d / "root.pem"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run(env + CARTORIO_BIN " pdf verify --json " + q(d / "lta.pdf"));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = verify("--json --trust " + q(d / "root.pem") + " " + q(d / "lta.pdf"));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["signatures"].size(), 2u);
+  for (const auto& s : j["signatures"]) {
+    EXPECT_EQ(s["status"], "valid") << s.dump(2);
+    EXPECT_EQ(s["revocation"]["source"], "dss_ocsp");
+    EXPECT_EQ(s["chain"]["time_source"], "timestamp");
+    if (s["kind"] == "signature") {
+      EXPECT_EQ(s["sub_filter"], "ETSI.CAdES.detached");
+      EXPECT_EQ(s["timestamp"]["valid"], true);
+      ASSERT_EQ(s["coverage"]["later_revisions"].size(), 2u);
+      EXPECT_EQ(s["coverage"]["later_revisions"][0]["kind"], "dss");
+      EXPECT_EQ(s["coverage"]["later_revisions"][1]["kind"], "document_timestamp");
+    } else {
+      EXPECT_EQ(s["sub_filter"], "ETSI.RFC3161");
+      EXPECT_EQ(s["coverage"]["covers_whole_file"], true);
+    }
+  }
 }
 
 }  // namespace
