@@ -7,6 +7,7 @@
 // Trust: the installation's root (when the data dir holds one) and every certificate of the
 // --trust files. For the installation's own CAs, revocation is asked in process from the
 // OCSP sources the server answers with (live for tls/document, pre-signed for the root).
+#include "app/document_stack.h"
 #include "app/runtime.h"
 #include "cli/cli_support.h"
 #include "cli/commands.h"
@@ -17,8 +18,6 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
-#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 #include <cstdio>
@@ -40,59 +39,14 @@ struct PdfVerifyOptions {
   std::vector<std::string> trust;
 };
 
-// Reads the PDF whole, refusing more than `limit` bytes before reading them all.
-core::Result<std::string> read_pdf(const std::string& path, std::size_t limit) {
-  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (!f) return core::Error{Errc::io_error, "cannot open " + path};
-  std::string out;
-  char buf[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() <= limit) out.append(buf, n);
-  const bool error = std::ferror(f) != 0;
-  if (f != stdin) std::fclose(f);
-  if (error) return core::Error{Errc::io_error, "cannot read " + path};
-  if (out.size() > limit)
-    return core::Error{Errc::pdf_too_large, path + " is larger than " + std::to_string(limit >> 20) + " MiB"};
-  return out;
-}
-
-// The installation's side of a verification: its root and CA certificates, and an OCSP
-// lookup answered by its own sources. Everything stays alive while verify_pdf runs.
+// The installation's side of a verification (app::installation_verify_options): its root
+// and CA certificates, and revocation asked of its own sources. Kept alive while
+// verify_pdf runs.
 struct Installation {
   std::optional<app::Runtime> rt;
   std::optional<pki::Hierarchy> hierarchy;
   std::optional<ocsp::CachedSources> sources;
 };
-
-// Which of the installation's CAs issued `issuer`-signed certificates, "" if none.
-std::string ca_name_of(const pki::Hierarchy& h, const X509* issuer) {
-  for (const char* name : {pki::kRoot, pki::kTlsCa, pki::kDocumentCa}) {
-    auto id = h.get(name);
-    if (id && X509_cmp((*id)->cert.get(), issuer) == 0) return name;
-  }
-  return "";
-}
-
-std::optional<crypto::Bytes> ask_own_responder(const Installation& inst, const X509* cert, const X509* issuer) {
-  if (!inst.hierarchy || !inst.sources) return std::nullopt;
-  const std::string ca = ca_name_of(*inst.hierarchy, issuer);
-  auto it = inst.sources->sources.find(ca);
-  if (ca.empty() || it == inst.sources->sources.end()) return std::nullopt;
-  crypto::OcspRequest req(OCSP_REQUEST_new());
-  OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
-  if (!req || !id || !OCSP_request_add0_id(req.get(), id)) {
-    OCSP_CERTID_free(id);
-    return std::nullopt;
-  }
-  unsigned char* der = nullptr;
-  const int len = i2d_OCSP_REQUEST(req.get(), &der);
-  if (len <= 0) return std::nullopt;
-  crypto::Bytes request(der, der + len);
-  OPENSSL_free(der);
-  auto answer = it->second->respond(request);
-  if (answer.status != ocsp::ResponseStatus::successful) return std::nullopt;
-  return std::move(answer.der);
-}
 
 void open_installation(const CommandContext& ctx, Installation& inst, signing::VerifyOptions& vo, bool have_trust) {
   const std::string dir = resolve_data_dir(ctx.data_dir_flag);
@@ -114,22 +68,13 @@ void open_installation(const CommandContext& ctx, Installation& inst, signing::V
   auto h = inst.rt->hierarchy();
   if (!h) return warn(h.error());
   inst.hierarchy.emplace(std::move(*h));
-  for (const auto& name : inst.hierarchy->names()) {
-    auto id = inst.hierarchy->get(name);
-    if (!id) continue;
-    X509* c = (*id)->cert.get();
-    X509_up_ref(c);
-    (name == pki::kRoot ? vo.trusted_roots : vo.intermediates).emplace_back(c);
-  }
-  // Revocation for the installation's own certificates, asked as a relying party would
-  // (without the network: the same sources the server answers with).
-  if (auto sources = inst.rt->ocsp_sources(); sources) {
-    inst.sources.emplace(std::move(*sources));
-    vo.ocsp_lookup = [&inst](const X509* cert, const X509* issuer) { return ask_own_responder(inst, cert, issuer); };
-  } else {
-    std::fprintf(stderr, "note: revocation cannot be asked of this installation's responders (%s)\n",
-                 sources.error().to_string().c_str());
-  }
+  auto sources = inst.rt->ocsp_sources();
+  if (!sources) return warn(sources.error());
+  inst.sources.emplace(std::move(*sources));
+  auto own = app::installation_verify_options(*inst.rt, *inst.hierarchy, inst.sources->sources);
+  for (auto& c : own.trusted_roots) vo.trusted_roots.push_back(std::move(c));
+  for (auto& c : own.intermediates) vo.intermediates.push_back(std::move(c));
+  vo.ocsp_lookup = std::move(own.ocsp_lookup);
 }
 
 int status_exit_code(signing::DocumentStatus s) {
@@ -144,7 +89,7 @@ int status_exit_code(signing::DocumentStatus s) {
 
 int run_verify(const CommandContext& ctx, const PdfVerifyOptions& o) {
   signing::VerifyOptions vo;
-  auto pdf = read_pdf(o.input, vo.max_file_size);
+  auto pdf = read_input(o.input, vo.max_file_size, Errc::pdf_too_large);
   if (!pdf) return fail(pdf.error());
   for (const auto& path : o.trust) {
     auto pem = core::read_file(path);
