@@ -45,6 +45,34 @@ std::array<std::uint8_t, 32> sha256(ByteView data) {
   return out;
 }
 
+namespace {
+[[noreturn]] void digest_failed() {
+  std::fprintf(stderr, "fatal: SHA-256 failed: %s\n", openssl_errors().c_str());
+  std::abort();
+}
+}  // namespace
+
+Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
+  if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) != 1) digest_failed();
+}
+
+Sha256::Sha256(const Sha256& other) : m_ctx(EVP_MD_CTX_new()) {
+  if (!m_ctx || EVP_MD_CTX_copy_ex(m_ctx.get(), other.m_ctx.get()) != 1) digest_failed();
+}
+
+Sha256& Sha256::update(ByteView data) {
+  if (!data.empty() && EVP_DigestUpdate(m_ctx.get(), data.data(), data.size()) != 1) digest_failed();
+  return *this;
+}
+
+std::array<std::uint8_t, 32> Sha256::digest() const {
+  Sha256 copy(*this);
+  std::array<std::uint8_t, 32> out{};
+  unsigned len = 0;
+  if (EVP_DigestFinal_ex(copy.m_ctx.get(), out.data(), &len) != 1) digest_failed();
+  return out;
+}
+
 Bytes hmac_sha256(ByteView key, ByteView data) {
   Bytes out(32);
   unsigned int len = 0;

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "crypto/bytes.h"
+#include "crypto/ossl.h"
 #include "crypto/secret_bytes.h"
 
 #include <array>
@@ -17,6 +18,22 @@ Bytes random_bytes(std::size_t n);
 SecretBytes random_secret(std::size_t n);
 
 std::array<std::uint8_t, 32> sha256(ByteView data);
+
+// SHA-256 fed piece by piece; copyable, so a digest over a prefix can be continued in several
+// ways (a file and the same file with bytes appended) without hashing the prefix again.
+class Sha256 {
+ public:
+  Sha256();
+  Sha256(const Sha256& other);
+  Sha256& operator=(const Sha256&) = delete;
+  Sha256& update(ByteView data);
+  Sha256& update(std::string_view data) { return update(as_bytes(data)); }
+  // The digest of everything so far; this object stays usable.
+  std::array<std::uint8_t, 32> digest() const;
+
+ private:
+  MdCtx m_ctx;
+};
 Bytes hmac_sha256(ByteView key, ByteView data);
 
 // AES-256-GCM. Sealed layout: nonce (12) || ciphertext || tag (16).

@@ -53,7 +53,9 @@ core::Result<SignedDocument> DocumentService::sign(const SignDocumentRequest& re
   // 1. Bad input is refused before a certificate exists for it.
   CARTORIO_TRY(const auto info, signing::inspect_pdf(request.pdf, m_options.max_pdf_bytes));
   const std::string id = new_document_id();
-  const auto original_digest = crypto::sha256(crypto::as_bytes(request.pdf));
+  crypto::Sha256 input_hash;
+  input_hash.update(request.pdf);
+  const auto original_digest = input_hash.digest();
   const std::string signer_name = request.signer_name.empty() ? request.owner : request.signer_name;
   const std::string verify_url = m_options.verify_base_url + "/verify/" + id;
   std::optional<signing::SignatureAppearance> stamp;
@@ -108,6 +110,7 @@ core::Result<SignedDocument> DocumentService::sign(const SignDocumentRequest& re
   pades.contact_info = verify_url;
   pades.appearance = std::move(stamp);
   pades.max_bytes = m_options.max_pdf_bytes;
+  pades.pdf_hash = &input_hash;
   auto signed_pdf = signing::sign_pades(pades, {m_deps.timestamps, m_deps.validation});
   key.reset();  // the per-document key is never stored
   if (!signed_pdf) return fail(signed_pdf.error());
@@ -116,6 +119,8 @@ core::Result<SignedDocument> DocumentService::sign(const SignDocumentRequest& re
   objectstore::PutOptions put;
   put.content_type = "application/pdf";
   put.metadata = {{"document-id", id}};
+  if (signed_pdf->sha256)
+    put.sha256_hex = crypto::to_hex(crypto::ByteView(signed_pdf->sha256->data(), signed_pdf->sha256->size()));
   auto object = m_deps.objects->put(object_key(id), signed_pdf->pdf, put);
   if (!object) return fail(object.error());
   stored = true;

@@ -132,6 +132,10 @@ core::Result<PutOptions> check_put(std::string_view key, std::uint64_t size, con
                                                    " bytes, the limit is " + std::to_string(max_object_bytes));
   CARTORIO_TRY_VOID(check_content_type(options.content_type));
   CARTORIO_TRY_VOID(check_metadata(options.metadata));
+  if (!options.sha256_hex.empty() &&
+      (options.sha256_hex.size() != 64 ||
+       options.sha256_hex.find_first_not_of("0123456789abcdef") != std::string::npos))
+    return core::Error(Errc::invalid_argument, "sha256_hex must be 64 lowercase hex digits");
   PutOptions checked = options;
   if (checked.content_type.empty()) checked.content_type = std::string(kDefaultContentType);
   return checked;

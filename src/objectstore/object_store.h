@@ -64,6 +64,10 @@ using Metadata = std::map<std::string, std::string>;
 struct PutOptions {
   std::string content_type = std::string(kDefaultContentType);  // empty means the default
   Metadata metadata;
+  // The caller's SHA-256 of the data (64 lowercase hex digits), when it has one already: the
+  // backend takes it as the ETag instead of hashing again. A wrong one is a caller's bug the
+  // object's integrity check reports on every get().
+  std::string sha256_hex;
 };
 
 struct ObjectInfo {

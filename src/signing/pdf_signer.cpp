@@ -57,7 +57,7 @@ core::Result<SignedPdf> sign_pades(const PadesRequest& request, const PadesServi
   field.appearance = request.appearance;
   CARTORIO_TRY(auto prepared, prepare_signature(request.pdf, field, request.max_bytes));
 
-  const auto digest = covered_digest(prepared);
+  const auto digest = covered_digest(prepared, request.pdf_hash, request.pdf.size());
   CARTORIO_TRY(auto cms, build_pades_cms(request.signer, crypto::ByteView(digest.data(), digest.size())));
   std::string token;
   if (timestamped) {
@@ -67,8 +67,13 @@ core::Result<SignedPdf> sign_pades(const PadesRequest& request, const PadesServi
   }
   CARTORIO_TRY(const auto der, cms_to_der(cms.get()));
   CARTORIO_TRY_VOID(embed_contents(prepared, der));
-  SignedPdf out{std::move(prepared.pdf), std::move(prepared.field_name)};
-  if (request.level == PadesLevel::b_b || request.level == PadesLevel::b_t) return out;
+  SignedPdf out{std::move(prepared.pdf), std::move(prepared.field_name), std::nullopt};
+  if (request.level == PadesLevel::b_b || request.level == PadesLevel::b_t) {
+    // The output begins with the input: its digest continues from the input's.
+    if (request.pdf_hash && out.pdf.compare(0, request.pdf.size(), request.pdf) == 0)
+      out.sha256 = crypto::Sha256(*request.pdf_hash).update(std::string_view(out.pdf).substr(request.pdf.size())).digest();
+    return out;
+  }
 
   // B-LT: validation data for the signer's chain and the TSA's.
   if (!services.validation) return core::Error{Errc::internal, "no validation data source for B-LT"};

@@ -9,10 +9,13 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "crypto/primitives.h"
 #include "signing/pades_cms.h"
 #include "signing/pdf_update.h"
 #include "tsa/timestamp_client.h"
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +44,9 @@ struct PadesRequest {
   std::string name, reason, location, contact_info;
   std::optional<SignatureAppearance> appearance;
   std::size_t max_bytes = 64 * 1024 * 1024;
+  // The SHA-256 state after hashing exactly `pdf`, when the caller has it (it hashed the
+  // input for its own record): the signer continues from it instead of hashing it again.
+  const crypto::Sha256* pdf_hash = nullptr;
 };
 
 struct PadesServices {
@@ -51,6 +57,8 @@ struct PadesServices {
 struct SignedPdf {
   std::string pdf;
   std::string field_name;
+  // SHA-256 of `pdf` when known without one more pass over it (B-B and B-T with pdf_hash).
+  std::optional<std::array<std::uint8_t, 32>> sha256;
 };
 
 // Errc as inspect_pdf for the input; tsa_error / tsa_unavailable from the TSA.

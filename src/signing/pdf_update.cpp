@@ -416,16 +416,14 @@ core::Result<PreparedSignature> prepare_signature(std::string_view pdf, const Si
   return prepared;
 }
 
-std::array<std::uint8_t, 32> covered_digest(const PreparedSignature& prepared) {
-  std::array<std::uint8_t, 32> out{};
-  crypto::MdCtx ctx(EVP_MD_CTX_new());
-  unsigned len = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), prepared.pdf.data(), prepared.hole_begin) != 1 ||
-      EVP_DigestUpdate(ctx.get(), prepared.pdf.data() + prepared.hole_end, prepared.pdf.size() - prepared.hole_end) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1)
-    std::abort();  // only allocation failure gets here
-  return out;
+std::array<std::uint8_t, 32> covered_digest(const PreparedSignature& prepared, const crypto::Sha256* prefix,
+                                            std::size_t prefix_len) {
+  const std::string_view pdf = prepared.pdf;
+  if (!prefix || prefix_len > prepared.hole_begin) prefix_len = 0;
+  crypto::Sha256 h = prefix_len ? crypto::Sha256(*prefix) : crypto::Sha256();
+  h.update(pdf.substr(prefix_len, prepared.hole_begin - prefix_len));
+  h.update(pdf.substr(prepared.hole_end));
+  return h.digest();
 }
 
 core::Result<void> embed_contents(PreparedSignature& prepared, crypto::ByteView der) {

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "crypto/bytes.h"
+#include "crypto/primitives.h"
 
 #include <array>
 #include <cstddef>
@@ -60,8 +61,11 @@ struct PreparedSignature {
 // entries (SigFlags 3) and a new cross-reference section.
 core::Result<PreparedSignature> prepare_signature(std::string_view pdf, const SignatureField& field,
                                                   std::size_t max_bytes);
-// SHA-256 over the two byte ranges (everything but the hole).
-std::array<std::uint8_t, 32> covered_digest(const PreparedSignature& prepared);
+// SHA-256 over the two byte ranges (everything but the hole). `prefix`, when given, is the
+// state after hashing exactly the first `prefix_len` bytes of the file (the input, which the
+// first range begins with): the digest continues from it instead of hashing them again.
+std::array<std::uint8_t, 32> covered_digest(const PreparedSignature& prepared, const crypto::Sha256* prefix = nullptr,
+                                            std::size_t prefix_len = 0);
 // Writes the DER into the hole (hex, zero-padded). Errc::internal when it does not fit.
 core::Result<void> embed_contents(PreparedSignature& prepared, crypto::ByteView der);
 

@@ -31,6 +31,22 @@ TEST(Sha256, MatchesKnownAnswers) {
   }
 }
 
+TEST(Sha256Stream, PiecesAndCopiesGiveTheOneShotDigest) {
+  for (const auto& v : cartorio::testing::read_vectors("sha256.vec")) {
+    if (v.get("Repeat")) continue;
+    SCOPED_TRACE("sha256.vec line " + std::to_string(v.line));
+    const Bytes in = v.hex("In");
+    for (std::size_t cut : {std::size_t{0}, in.size() / 2, in.size()}) {
+      Sha256 h;
+      h.update(ByteView(in).first(cut));
+      const Sha256 prefix(h);  // the state after the prefix, continued twice
+      EXPECT_EQ(to_hex(Sha256(prefix).update(ByteView(in).subspan(cut)).digest()), v.at("Out"));
+      EXPECT_EQ(to_hex(h.update(ByteView(in).subspan(cut)).digest()), v.at("Out"));
+      EXPECT_EQ(to_hex(prefix.digest()), to_hex(sha256(ByteView(in).first(cut))));  // digest() leaves it usable
+    }
+  }
+}
+
 void check_hmac_vector(const cartorio::testing::Vector& v) {
   SCOPED_TRACE("hmac_sha256.vec line " + std::to_string(v.line));
   const Bytes mac = hmac_sha256(v.hex("Key"), v.hex("In"));

@@ -111,6 +111,23 @@ TYPED_TEST(ObjectStoreConformance, Get_IsNotFound_WhenAbsent) {
   EXPECT_ERRC(this->store().get("no/such/dir/x"), Errc::not_found);
 }
 
+TYPED_TEST(ObjectStoreConformance, Put_TakesTheCallersSha256AsETag_AndRefusesAMalformedOne) {
+  const std::string data = "signed bytes";
+  PutOptions o;
+  o.sha256_hex = cartorio::objectstore::etag_of(data);
+  auto put = this->store().put("given-digest", data, o);
+  ASSERT_OK(put);
+  EXPECT_EQ(put->etag, o.sha256_hex);
+  auto got = this->store().get("given-digest");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->data, data);
+  for (const std::string& bad : {std::string("abc"), std::string(64, 'A'), std::string(63, '0') + "g"}) {
+    o.sha256_hex = bad;
+    EXPECT_ERRC(this->store().put("bad-digest", data, o), Errc::invalid_argument);
+  }
+  EXPECT_ERRC(this->store().head("bad-digest"), Errc::not_found);
+}
+
 TYPED_TEST(ObjectStoreConformance, Put_ThenGet_RoundTripsBinaryData_WithItsInfo) {
   const std::string data = every_byte() + std::string("\0\0tail\0", 7);
   PutOptions o;

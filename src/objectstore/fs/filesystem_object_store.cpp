@@ -374,7 +374,8 @@ core::Result<std::optional<ObjectInfo>> FilesystemObjectStore::write_object(std:
                                                                             const PutOptions& options,
                                                                             WriteMode mode) {
   CARTORIO_TRY(auto checked, check_put(key, data.size(), options, m_options.max_object_bytes));
-  ObjectInfo info{std::string(key), data.size(), etag_of(data), std::move(checked.content_type),
+  std::string etag = checked.sha256_hex.empty() ? etag_of(data) : std::move(checked.sha256_hex);
+  ObjectInfo info{std::string(key), data.size(), std::move(etag), std::move(checked.content_type),
                   std::chrono::floor<std::chrono::seconds>(m_clock.now()), std::move(checked.metadata)};
   const std::string header = encode_header(info);
   const KeyPath path = split_key(key);
