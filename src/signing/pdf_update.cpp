@@ -2,6 +2,7 @@
 
 #include "crypto/ossl.h"
 #include "crypto/primitives.h"
+#include "signing/detail/utf8.h"
 
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFExc.hh>
@@ -55,24 +56,7 @@ std::string pdf_text(std::string_view utf8) {
     std::snprintf(buf, sizeof buf, "%04X", v & 0xFFFF);
     out += buf;
   };
-  for (std::size_t i = 0; i < utf8.size();) {
-    const auto c = static_cast<unsigned char>(utf8[i]);
-    unsigned cp = 0xFFFD;
-    std::size_t len = 1;
-    if (c < 0x80) {
-      cp = c;
-    } else if ((c >> 5) == 0x6 && i + 1 < utf8.size()) {
-      cp = ((c & 0x1F) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3F);
-      len = 2;
-    } else if ((c >> 4) == 0xE && i + 2 < utf8.size()) {
-      cp = ((c & 0x0F) << 12) | ((static_cast<unsigned char>(utf8[i + 1]) & 0x3F) << 6) |
-           (static_cast<unsigned char>(utf8[i + 2]) & 0x3F);
-      len = 3;
-    } else if ((c >> 3) == 0x1E && i + 3 < utf8.size()) {
-      cp = ((c & 0x07) << 18) | ((static_cast<unsigned char>(utf8[i + 1]) & 0x3F) << 12) |
-           ((static_cast<unsigned char>(utf8[i + 2]) & 0x3F) << 6) | (static_cast<unsigned char>(utf8[i + 3]) & 0x3F);
-      len = 4;
-    }
+  detail::for_each_code_point(utf8, [&](unsigned cp) {
     if (cp >= 0x10000) {
       cp -= 0x10000;
       put16(0xD800 + (cp >> 10));
@@ -80,8 +64,7 @@ std::string pdf_text(std::string_view utf8) {
     } else {
       put16(cp);
     }
-    i += len;
-  }
+  });
   return out + ">";
 }
 

@@ -1,5 +1,7 @@
 #include "signing/visible_stamp.h"
 
+#include "signing/detail/utf8.h"
+
 #include <qrencode.h>
 
 #include <cstdio>
@@ -13,23 +15,11 @@ using core::Errc;
 // A PDF literal string in WinAnsiEncoding (Latin-1 agrees with it from 0xA0 up).
 std::string win_ansi_literal(std::string_view utf8) {
   std::string out = "(";
-  for (std::size_t i = 0; i < utf8.size();) {
-    const auto c = static_cast<unsigned char>(utf8[i]);
-    unsigned cp = '?';
-    std::size_t len = 1;
-    if (c < 0x80) {
-      cp = c;
-    } else if ((c >> 5) == 0x6 && i + 1 < utf8.size()) {
-      cp = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3Fu);
-      len = 2;
-    } else {
-      len = (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
-    }
+  detail::for_each_code_point(utf8, [&](unsigned cp) {
     if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp > 0xFF) cp = '?';
     if (cp == '(' || cp == ')' || cp == '\\') out += '\\';
     out += static_cast<char>(cp);
-    i += len;
-  }
+  });
   return out + ")";
 }
 

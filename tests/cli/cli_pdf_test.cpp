@@ -26,38 +26,8 @@ using cartorio::testing::shell_quote;
 using cartorio::testing::TempDir;
 using cartorio::testing::write_file;
 namespace fs = std::filesystem;
-
-// One signature of a PDF, in file order: covered bytes and contents (DER, padding cut).
-struct Signature {
-  std::string covered;
-  std::string contents;
-  std::size_t range[4]{};
-};
-
-std::vector<Signature> signatures_of(const std::string& pdf) {
-  std::vector<Signature> out;
-  for (std::size_t at = 0; (at = pdf.find("/ByteRange [", at)) != std::string::npos; ++at) {
-    Signature s;
-    if (std::sscanf(pdf.c_str() + at + 12, "%zu %zu %zu %zu", &s.range[0], &s.range[1], &s.range[2], &s.range[3]) != 4)
-      continue;
-    s.covered = pdf.substr(s.range[0], s.range[1]) + pdf.substr(s.range[2], s.range[3]);
-    std::string hex = pdf.substr(s.range[1] + 1, s.range[2] - s.range[1] - 2);
-    std::string bytes;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    if (bytes.size() < 4) continue;
-    // The outer SEQUENCE's DER length.
-    std::size_t len = static_cast<unsigned char>(bytes[1]), header = 2;
-    if (len & 0x80) {
-      const std::size_t n = len & 0x7F;
-      len = 0;
-      for (std::size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<unsigned char>(bytes[2 + i]);
-      header += n;
-    }
-    s.contents = bytes.substr(0, header + len);
-    out.push_back(std::move(s));
-  }
-  return out;
-}
+using Signature = cartorio::signing::test::PdfSignature;
+using cartorio::signing::test::signatures_of;
 
 std::string hex_of(const unsigned char* p, std::size_t n) {
   std::string out;

@@ -7,7 +7,6 @@
 namespace cartorio::signing {
 namespace {
 
-using test::extract_last_signature;
 
 class PadesSignerTest : public test::SigningFixture {
  protected:
@@ -47,9 +46,9 @@ TEST_F(PadesSignerTest, BasicSignatureOnForeignPdfsIsValidForPdfsigAndOpensslCms
     auto check = cartorio::testing::run("qpdf --check " + out.string());
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 
-    const auto sig = extract_last_signature(signed_pdf->pdf);
+    const auto sig = test::signatures_of(signed_pdf->pdf).back();
     EXPECT_EQ(sig.range[2] + sig.range[3], signed_pdf->pdf.size());
-    cartorio::testing::write_file(m_dir / "sig.der", sig.cms);
+    cartorio::testing::write_file(m_dir / "sig.der", sig.contents);
     cartorio::testing::write_file(m_dir / "covered.bin", sig.covered);
     auto cms = cartorio::testing::run("openssl cms -verify -binary -inform DER -in " + (m_dir / "sig.der").string() +
                                       " -content " + (m_dir / "covered.bin").string() + " -CAfile " +

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -35,6 +36,38 @@ inline std::vector<SamplePdf> make_sample_pdfs(const std::filesystem::path& dir,
   run("pdftocairo -pdf " + gs + " " + cairo);
   run("qpdf --object-streams=generate " + gs + " " + objstm);
   return {{"ghostscript", gs}, {"cairo", cairo}, {"qpdf-objstm", objstm}};
+}
+
+// One signature of a signed PDF, in file order: its /ByteRange, the covered bytes and the
+// /Contents value (DER, the zero padding cut at the outer SEQUENCE's length).
+struct PdfSignature {
+  std::size_t range[4]{};
+  std::string covered;
+  std::string contents;
+};
+
+inline std::vector<PdfSignature> signatures_of(const std::string& pdf) {
+  std::vector<PdfSignature> out;
+  for (std::size_t at = 0; (at = pdf.find("/ByteRange [", at)) != std::string::npos; ++at) {
+    PdfSignature s;
+    if (std::sscanf(pdf.c_str() + at + 12, "%zu %zu %zu %zu", &s.range[0], &s.range[1], &s.range[2], &s.range[3]) != 4)
+      continue;
+    s.covered = pdf.substr(s.range[0], s.range[1]) + pdf.substr(s.range[2], s.range[3]);
+    const std::string hex = pdf.substr(s.range[1] + 1, s.range[2] - s.range[1] - 2);
+    std::string bytes;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    if (bytes.size() < 4) continue;
+    std::size_t len = static_cast<unsigned char>(bytes[1]), header = 2;
+    if (len & 0x80) {
+      const std::size_t n = len & 0x7F;
+      len = 0;
+      for (std::size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<unsigned char>(bytes[2 + i]);
+      header += n;
+    }
+    s.contents = bytes.substr(0, header + len);
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 // An NSS database trusting `root_pem`, for pdfsig.

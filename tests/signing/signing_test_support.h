@@ -75,30 +75,4 @@ class SigningFixture : public ocsp::test::OcspFixture {
   std::vector<SamplePdf> m_samples;
 };
 
-// The last signature of a PDF: its covered bytes and its CMS (DER, trailing padding cut).
-struct ExtractedSignature {
-  std::string covered;
-  std::string cms;
-  std::array<std::size_t, 4> range{};
-};
-inline ExtractedSignature extract_last_signature(const std::string& pdf) {
-  ExtractedSignature out;
-  const std::size_t at = pdf.rfind("/ByteRange [");
-  EXPECT_NE(at, std::string::npos);
-  std::sscanf(pdf.c_str() + at + 12, "%zu %zu %zu %zu", &out.range[0], &out.range[1], &out.range[2], &out.range[3]);
-  out.covered = pdf.substr(out.range[0], out.range[1]) + pdf.substr(out.range[2], out.range[3]);
-  const std::string hex = pdf.substr(out.range[1] + 1, out.range[2] - out.range[1] - 2);
-  auto bytes = crypto::from_hex(hex).value();
-  // DER length of the outer SEQUENCE.
-  std::size_t len = bytes[1], header = 2;
-  if (len & 0x80) {
-    const std::size_t n = len & 0x7F;
-    len = 0;
-    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | bytes[2 + i];
-    header = 2 + n;
-  }
-  out.cms.assign(bytes.begin(), bytes.begin() + static_cast<long>(header + len));
-  return out;
-}
-
 }  // namespace cartorio::signing::test
