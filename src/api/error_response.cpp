@@ -22,6 +22,7 @@ int http_status_for(Errc code) {
     case Errc::ca_offline:
     case Errc::tsa_unavailable: return 503;
     case Errc::tsa_error: return 502;
+    case Errc::audit_tampered: return 500;
     case Errc::pdf_too_large: return 413;
     case Errc::link_invalid: return 403;
     case Errc::link_expired: return 410;

@@ -32,6 +32,8 @@ int exit_code_for(Errc code) {
     case Errc::ca_offline:
     case Errc::tsa_unavailable:
       return kUnavailable;
+    case Errc::audit_tampered:
+      return kTampered;
     case Errc::config_invalid:
     case Errc::not_initialized:
     case Errc::migration_failed:

@@ -25,6 +25,7 @@ enum ExitCode : int {
   kNotReady = 8,     // bad configuration, or no installation in the data dir
   kSignatureInvalid = 9,        // `pdf verify`: a signature is invalid
   kSignatureIndeterminate = 10, // `pdf verify`: none invalid, but one cannot be confirmed, or none at all
+  kTampered = 11,               // `audit verify`: a log no longer matches its signed tree heads
 };
 
 int exit_code_for(core::Errc code);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add_ocsp_commands(app, ctx);
   add_user_commands(app, ctx);
   add_pdf_commands(app, ctx);
+  add_audit_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

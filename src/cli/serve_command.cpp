@@ -2,6 +2,7 @@
 // CRLs, OCSP, health) and, with jobs.in_server, the periodic jobs; the HTTPS API listener
 // joins it on the same server code. `cartorio worker`: the jobs alone, for deployments
 // that run them apart from the servers.
+#include "api/audit_routes.h"
 #include "api/certificate_routes.h"
 #include "api/identity_routes.h"
 #include "api/openapi.h"
@@ -9,8 +10,10 @@
 #include "api/rate_limiter.h"
 #include "api/secured_router.h"
 #include "api/public_pki_routes.h"
+#include "api/transparency_routes.h"
 #include "api/tsa_routes.h"
 #include "api/document_routes.h"
+#include "app/audit_logs.h"
 #include "app/document_stack.h"
 #include "app/identity_setup.h"
 #include "app/jobs.h"
@@ -91,6 +94,12 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (!documents) return fail(documents.error());
   const std::shared_ptr<const tsa::TimeStampAuthority> timestamps = (*documents)->authority;
   if (auto r = api::add_tsa_routes(router, timestamps); !r) return fail(r.error());
+  // The audit trail and the public transparency log (docs/audit.md).
+  auto logs = app::open_audit_logs(*rt);
+  if (!logs) return fail(logs.error());
+  const api::TransparencyServices transparency{rt->store.get(), (*logs)->transparency_heads.get(),
+                                               (*logs)->public_key_pem};
+  if (auto r = api::add_transparency_routes(router, transparency); !r) return fail(r.error());
   if (auto r = router.get("/metrics", [](const http::Request&) {
         return http::Response::bytes("text/plain; version=0.0.4; charset=utf-8", metrics::registry().render());
       });
@@ -139,6 +148,9 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (auto r = api::add_identity_routes(secured, **identity, auth.client_certificates); !r) return fail(r.error());
   if (auto r = api::add_openapi_route(secured); !r) return fail(r.error());
   if (auto r = api::add_tsa_routes(secured, timestamps); !r) return fail(r.error());
+  if (auto r = api::add_transparency_routes(secured, transparency); !r) return fail(r.error());
+  if (auto r = api::add_audit_routes(secured, {rt->store.get(), (*logs)->audit_heads.get()}); !r)
+    return fail(r.error());
   api::DocumentRouteServices document_routes;
   document_routes.service = (*documents)->service.get();
   document_routes.links = &*(*documents)->links;
@@ -153,7 +165,10 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
 
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);
-  if (cfg->jobs.in_server) app::add_standard_jobs(jobs, *rt, &*ocsp_sources);
+  if (cfg->jobs.in_server) {
+    app::add_standard_jobs(jobs, *rt, &*ocsp_sources);
+    app::add_audit_jobs(jobs, *rt, **logs);
+  }
 
   http::ServerOptions options;
   options.listen = cfg->server.http_listen;
@@ -225,6 +240,9 @@ int run_worker(const CommandContext& ctx) {
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);
   app::add_standard_jobs(jobs, *rt, sources ? &*sources : nullptr);
+  auto logs = app::open_audit_logs(*rt);
+  if (!logs) return fail(logs.error());
+  app::add_audit_jobs(jobs, *rt, **logs);
   jobs.start();
   core::log::info("worker.started", {{"data_dir", cfg->data_dir}, {"cache", rt->cache->backend_name()}});
   const int sig = wait_for_shutdown(signals);

@@ -65,6 +65,8 @@ const std::vector<Key>& keys() {
       INT("ocsp.presign_interval_seconds", ocsp.presign_interval_seconds, "how often pre-signed responses are renewed"),
       BOOL("jobs.in_server", jobs.in_server, "`serve` runs the periodic jobs itself (else run `cartorio worker`)"),
       INT("jobs.crl_interval_hours", jobs.crl_interval_hours, "how often each online CA's CRL is re-signed"),
+      INT("jobs.audit_checkpoint_seconds", jobs.audit_checkpoint_seconds,
+          "how often the audit and transparency logs get a signed tree head (when they grew)"),
       INT("limits.per_ip_burst", limits.per_ip_burst, "HTTPS API requests a source IP may send at once"),
       INT("limits.per_ip_per_second", limits.per_ip_per_second, "... and per second after that"),
       INT("limits.per_client_burst", limits.per_client_burst, "API calls an authenticated client may make at once"),
@@ -175,6 +177,8 @@ void validate(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("ocsp.presign_interval_seconds: must be at least 1 (and below ocsp.cache_ttl_seconds with ocsp.presign)");
   if (c.jobs.crl_interval_hours < 1 || c.jobs.crl_interval_hours >= c.pki.crl_validity_hours)
     problems.push_back("jobs.crl_interval_hours: must be at least 1 and below pki.crl_validity_hours");
+  if (c.jobs.audit_checkpoint_seconds < 1 || c.jobs.audit_checkpoint_seconds > 86400)
+    problems.push_back("jobs.audit_checkpoint_seconds: must be 1..86400");
   if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" && c.log.level != "error")
     problems.push_back("log.level: must be debug, info, warn or error");
 }

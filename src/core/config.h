@@ -77,6 +77,7 @@ struct Config {
   struct Jobs {
     bool in_server = true;  // `serve` runs the periodic jobs (CRLs, OCSP pre-signing) itself
     int crl_interval_hours = 24;
+    int audit_checkpoint_seconds = 300;  // signed tree heads of the audit and transparency logs
   } jobs;
 
   struct Limits {  // token buckets of the HTTPS API: burst, then a steady rate per second

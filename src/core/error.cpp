@@ -44,6 +44,7 @@ std::string_view errc_name(Errc code) {
     case Errc::not_initialized: return "pki.not_initialized";
     case Errc::already_initialized: return "pki.already_initialized";
     case Errc::config_invalid: return "config.invalid";
+    case Errc::audit_tampered: return "audit.tampered";
     case Errc::tsa_error: return "tsa.error";
     case Errc::tsa_unavailable: return "tsa.unavailable";
     case Errc::internal: return "internal";

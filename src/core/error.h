@@ -53,6 +53,7 @@ enum class Errc : int {
   already_revoked = 502,
   not_initialized = 503,
   already_initialized = 504,
+  audit_tampered = 505,  // the audit or transparency log no longer matches its signed heads
   // 6xx: configuration
   config_invalid = 600,
   // 7xx: services this one depends on

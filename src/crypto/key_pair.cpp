@@ -144,4 +144,26 @@ const EVP_MD* signing_digest_for(const EVP_PKEY* key) {
   return EVP_sha256();
 }
 
+core::Result<Bytes> sign_message(EVP_PKEY* key, ByteView data) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  std::size_t len = 0;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, signing_digest_for(key), nullptr, key) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1)
+    return core::Error(core::Errc::crypto_error, "cannot start signing: " + openssl_errors());
+  Bytes signature(len);
+  if (EVP_DigestSign(ctx.get(), signature.data(), &len, data.data(), data.size()) != 1)
+    return core::Error(core::Errc::crypto_error, "signing failed: " + openssl_errors());
+  signature.resize(len);
+  return signature;
+}
+
+bool verify_message(EVP_PKEY* public_key, ByteView data, ByteView signature) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  const bool ok = ctx &&
+                  EVP_DigestVerifyInit(ctx.get(), nullptr, signing_digest_for(public_key), nullptr, public_key) == 1 &&
+                  EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data.data(), data.size()) == 1;
+  (void)openssl_errors();  // a refused signature leaves errors on the queue
+  return ok;
+}
+
 }  // namespace cartorio::crypto

@@ -44,4 +44,10 @@ bool same_public_key(const EVP_PKEY* a, const EVP_PKEY* b);
 // RSA 4096 stays SHA-256 (what browsers and openssl verify expect from an RSA root).
 const EVP_MD* signing_digest_for(const EVP_PKEY* key);
 
+// A signature over `data` with signing_digest_for(key): DER ECDSA-Sig-Value for EC keys,
+// PKCS#1 v1.5 for RSA. Errc::crypto_error.
+core::Result<Bytes> sign_message(EVP_PKEY* key, ByteView data);
+// Whether `signature` (as sign_message makes it) is `key`'s over `data`.
+bool verify_message(EVP_PKEY* public_key, ByteView data, ByteView signature);
+
 }  // namespace cartorio::crypto

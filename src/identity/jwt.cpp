@@ -1,6 +1,7 @@
 #include "identity/jwt.h"
 
 #include "crypto/bytes.h"
+#include "crypto/key_pair.h"
 #include "crypto/primitives.h"
 
 #include <openssl/bn.h>
@@ -67,16 +68,7 @@ core::Result<std::string> sign_es256(EVP_PKEY* key, std::string_view header_json
   if (!is_p256(key)) return Error(Errc::unsupported_key_type, "ES256 needs an EC P-256 key");
   const std::string input = crypto::to_base64url(crypto::as_bytes(header_json)) + "." +
                             crypto::to_base64url(crypto::as_bytes(payload_json));
-  crypto::MdCtx ctx(EVP_MD_CTX_new());
-  std::size_t len = 0;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1)
-    return Error(Errc::crypto_error, "ES256: cannot start signing: " + crypto::openssl_errors());
-  crypto::Bytes der(len);
-  if (EVP_DigestSign(ctx.get(), der.data(), &len, reinterpret_cast<const unsigned char*>(input.data()),
-                     input.size()) != 1)
-    return Error(Errc::crypto_error, "ES256: signing failed: " + crypto::openssl_errors());
-  der.resize(len);
+  CARTORIO_TRY(auto der, crypto::sign_message(key, crypto::as_bytes(input)));  // P-256: SHA-256
   CARTORIO_TRY(auto raw, ecdsa_der_to_raw(der));
   return input + "." + crypto::to_base64url(raw);
 }
@@ -104,14 +96,7 @@ core::Result<CompactJws> split_compact(std::string_view token) {
 bool verify_es256(EVP_PKEY* public_key, std::string_view signing_input, crypto::ByteView raw_signature) {
   if (raw_signature.size() != 2 * kP256CoordinateBytes || !is_p256(public_key)) return false;
   auto der = ecdsa_raw_to_der(raw_signature);
-  if (!der) return false;
-  crypto::MdCtx ctx(EVP_MD_CTX_new());
-  const bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, public_key) == 1 &&
-                  EVP_DigestVerify(ctx.get(), der->data(), der->size(),
-                                   reinterpret_cast<const unsigned char*>(signing_input.data()),
-                                   signing_input.size()) == 1;
-  (void)crypto::openssl_errors();  // a refused signature leaves errors on the queue
-  return ok;
+  return der && crypto::verify_message(public_key, crypto::as_bytes(signing_input), *der);
 }
 
 core::Result<EcPublicJwk> p256_public_jwk(EVP_PKEY* key) {

@@ -144,6 +144,40 @@ class AuditLog {
   virtual core::Result<std::vector<AuditEvent>> list_audit_events(const AuditFilter& f) = 0;
 };
 
+// One leaf of the public transparency log: an issued certificate or a signed document,
+// with the public, immutable columns of the row it names (no subject, owner or title:
+// those may be personal data). Appended by insert_certificate / insert_document in their
+// own transaction, so every stored certificate and document is in the log.
+struct TransparencyEntry {
+  std::int64_t id = 0;    // append order, strictly increasing
+  std::string kind;       // "certificate" | "document"
+  std::string ref;        // serial or document id
+  std::int64_t time = 0;  // when it was issued / signed
+  bool found = false;     // false: the row it names is gone (deleted behind the store's back)
+  // kind == "certificate"
+  std::string issuer;
+  std::int64_t not_before = 0;
+  std::int64_t not_after = 0;
+  std::string pem;
+  // kind == "document"
+  std::string signed_sha256;
+  std::string original_sha256;
+  std::string signer_serial;
+  std::string level;
+};
+
+class TransparencyLog {
+ public:
+  virtual ~TransparencyLog() = default;
+  // Entries with id > after_id, ordered by id; limit 1..10000. Ids are handed out in commit
+  // order, as audit ids are.
+  virtual core::Result<std::vector<TransparencyEntry>> list_transparency_entries(std::int64_t after_id,
+                                                                                  int limit) = 0;
+  // The entry naming a certificate serial or a document id; Errc::not_found.
+  virtual core::Result<TransparencyEntry> find_transparency_entry(const std::string& kind,
+                                                                  const std::string& ref) = 0;
+};
+
 class KeyRecordRepository {
  public:
   virtual ~KeyRecordRepository() = default;
@@ -410,6 +444,7 @@ class DocumentRepository {
 class Store : public CertificateRepository,
               public RevocationLister,
               public AuditLog,
+              public TransparencyLog,
               public KeyRecordRepository,
               public AuthorityRepository,
               public UserRepository,

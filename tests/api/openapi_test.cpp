@@ -4,11 +4,13 @@
 // operation is a real route; path templates, $refs, security schemes and operationIds are
 // consistent. The routes come from the real registration functions over a real
 // IdentityService (registration calls no service; the certificate services stay empty).
+#include "api/audit_routes.h"
 #include "api/certificate_routes.h"
 #include "api/document_routes.h"
 #include "api/identity_routes.h"
 #include "api/openapi.h"
 #include "api/secured_router.h"
+#include "api/transparency_routes.h"
 #include "api/tsa_routes.h"
 #include "cache/memory/memory_cache.h"
 #include "core/clock.h"
@@ -123,6 +125,8 @@ class OpenApiTest : public ::testing::Test {
     ASSERT_OK(add_openapi_route(*m_secured));
     ASSERT_OK(add_tsa_routes(*m_secured, nullptr));  // also public over HTTPS
     ASSERT_OK(add_document_routes(*m_secured, DocumentRouteServices{}));
+    ASSERT_OK(add_audit_routes(*m_secured, AuditRouteServices{}));
+    ASSERT_OK(add_transparency_routes(*m_secured, m_transparency));  // also public over HTTPS
 
     m_doc = json::parse(openapi_document(), nullptr, false);
     ASSERT_FALSE(m_doc.is_discarded()) << "openapi.json is not JSON";
@@ -150,6 +154,7 @@ class OpenApiTest : public ::testing::Test {
   AuthContext m_auth;
   http::Router m_router;
   std::unique_ptr<SecuredRouter> m_secured;
+  TransparencyServices m_transparency;  // outlives the routes that refer to it
   json m_doc;
 };
 

@@ -203,6 +203,7 @@ const std::tuple<Errc, int, const char*> kErrcTable[] = {
     {Errc::config_invalid, 600, "config.invalid"},
     {Errc::tsa_error, 700, "tsa.error"},
     {Errc::tsa_unavailable, 701, "tsa.unavailable"},
+    {Errc::audit_tampered, 505, "audit.tampered"},
     {Errc::internal, 900, "internal"},
     {Errc::io_error, 901, "io.error"},
     {Errc::crypto_error, 902, "crypto.error"},

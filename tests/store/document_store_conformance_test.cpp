@@ -432,4 +432,46 @@ TYPED_TEST(DocumentStoreConformance, DumpOfTheTable_ShowsTheStoredColumns) {
             "documents_signer_serial\n");
 }
 
+// --- the public transparency log -------------------------------------------------------
+
+TYPED_TEST(DocumentStoreConformance, AppendsATransparencyEntry_PerCertificateAndDocument_InCommitOrder) {
+  // The fixture recorded the signer certificate "d0c1" first.
+  ASSERT_OK(this->store().insert_document(make_document("doc_one", "user:alice", 1001), sign_event("doc_one", 1001)));
+  ASSERT_OK(this->store().insert_document(make_document("doc_two", "user:bob", 1002), sign_event("doc_two", 1002)));
+  // A failed insert (duplicate id) leaves no entry behind.
+  EXPECT_ERRC(this->store().insert_document(make_document("doc_one"), sign_event("doc_one")), Errc::already_exists);
+
+  auto entries = this->store().list_transparency_entries(0, 100);
+  ASSERT_TRUE(entries) << entries.error().to_string();
+  ASSERT_EQ(entries->size(), 3u);
+  const auto& cert = (*entries)[0];
+  EXPECT_EQ(cert.kind, "certificate");
+  EXPECT_EQ(cert.ref, "d0c1");
+  EXPECT_TRUE(cert.found);
+  EXPECT_FALSE(cert.pem.empty());
+  const auto& doc = (*entries)[1];
+  EXPECT_EQ(doc.kind, "document");
+  EXPECT_EQ(doc.ref, "doc_one");
+  EXPECT_EQ(doc.time, 1001);
+  EXPECT_TRUE(doc.found);
+  EXPECT_EQ(doc.signed_sha256, digest('b'));
+  EXPECT_EQ(doc.original_sha256, digest('a'));
+  EXPECT_EQ(doc.signer_serial, "d0c1");
+  EXPECT_EQ(doc.level, "B-LT");
+  EXPECT_LT(cert.id, doc.id);
+  EXPECT_LT(doc.id, (*entries)[2].id);
+  EXPECT_EQ((*entries)[2].ref, "doc_two");
+
+  auto after = this->store().list_transparency_entries(doc.id, 100);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ(after->front().ref, "doc_two");
+
+  auto found = this->store().find_transparency_entry("document", "doc_two");
+  ASSERT_TRUE(found) << found.error().to_string();
+  EXPECT_EQ(found->id, (*entries)[2].id);
+  EXPECT_ERRC(this->store().find_transparency_entry("document", "doc_nope"), Errc::not_found);
+  EXPECT_ERRC(this->store().list_transparency_entries(0, 0), Errc::invalid_argument);
+}
+
 }  // namespace

@@ -71,15 +71,29 @@ TEST_F(PostgresStore, ReportsUnavailable_ForWriteOnDroppedConnection_ThenRecover
   drop_store_sessions();
 
   // A write is not resent: it might have been applied before the connection broke.
-  auto lost = (*store)->insert_certificate(make_cert("b2"));
+  cartorio::store::KeyRecord rec{"k1", "soft:k1", "software", "ec-p256", "test", "active", 1};
+  auto lost = (*store)->put_key_record(rec);
   ASSERT_FALSE(lost);
   EXPECT_EQ(lost.error().code, Errc::store_unavailable) << lost.error().to_string();
-  EXPECT_NE(lost.error().message.find("insert_certificate"), std::string::npos) << lost.error().message;
+  EXPECT_NE(lost.error().message.find("put_key_record"), std::string::npos) << lost.error().message;
 
   // The connection was reset on the way out: the next calls work.
-  EXPECT_EQ((*store)->get_certificate("b2").error().code, Errc::not_found);
-  auto retried = (*store)->insert_certificate(make_cert("b2"));
+  EXPECT_EQ((*store)->get_key_record("k1").error().code, Errc::not_found);
+  auto retried = (*store)->put_key_record(rec);
   EXPECT_TRUE(retried) << retried.error().to_string();
+}
+
+TEST_F(PostgresStore, ATransactionalWrite_OnADroppedConnection_StartsOver) {
+  auto store = cartorio::store::open_postgres_store(m_conninfo);
+  ASSERT_TRUE(store) << store.error().to_string();
+  drop_store_sessions();
+  // BEGIN changes nothing, so it may be resent on a new connection: the insert (certificate
+  // and transparency entry, one transaction) goes through once.
+  auto inserted = (*store)->insert_certificate(make_cert("b2"));
+  ASSERT_TRUE(inserted) << inserted.error().to_string();
+  EXPECT_TRUE((*store)->get_certificate("b2"));
+  auto entry = (*store)->find_transparency_entry("certificate", "b2");
+  EXPECT_TRUE(entry) << entry.error().to_string();
 }
 
 TEST_F(PostgresStore, ServesManyThreads_WithinPoolSize) {

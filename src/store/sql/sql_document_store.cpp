@@ -84,6 +84,7 @@ core::Result<void> SqlStore::insert_document(const DocumentRecord& rec, const Au
     // A foreign-key failure (no such certificate) or a CHECK the checks above missed.
     return in(op, r.error());
   }
+  CARTORIO_TRY_VOID(insert_transparency_entry(*conn, "document", rec.id, rec.created_at, op));
   CARTORIO_TRY_VOID(insert_audit_event(*conn, event, op));
   auto committed = tx->commit();
   if (!committed) return in(op, committed.error());

@@ -15,6 +15,8 @@ using core::Error;
 
 // Key of the transaction lock that makes audit id order equal commit order ("cartaudi").
 constexpr std::int64_t kAuditLockKey = 0x6361727461756469;
+// The same for transparency entries ("carttran").
+constexpr std::int64_t kTransparencyLockKey = 0x636172747472616e;
 
 constexpr std::string_view kCertificateColumns =
     "serial, issuer, profile, subject, sans, not_before, not_after, status, revocation_reason, "
@@ -155,6 +157,8 @@ core::Result<void> SqlStore::insert_certificate(const CertificateRecord& rec) {
   const bool revoked = rec.status == CertificateStatus::revoked;
 
   CARTORIO_TRY(auto conn, connection(op));
+  auto tx = SqlTransaction::begin(*conn, TxMode::immediate);
+  if (!tx) return in(op, tx.error());
   auto r = conn->query(
       "INSERT INTO certificates (" + std::string(kCertificateColumns) +
           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -168,6 +172,9 @@ core::Result<void> SqlStore::insert_certificate(const CertificateRecord& rec) {
       return Error(Errc::already_exists, std::string(op) + ": serial " + rec.serial + " already exists");
     return in(op, r.error());
   }
+  CARTORIO_TRY_VOID(insert_transparency_entry(*conn, "certificate", rec.serial, rec.created_at, op));
+  auto committed = tx->commit();
+  if (!committed) return in(op, committed.error());
   return core::ok();
 }
 
@@ -365,6 +372,77 @@ core::Result<std::vector<AuditEvent>> SqlStore::list_audit_events(const AuditFil
   out.reserve(r->rows.size());
   for (const auto& row : r->rows) out.push_back(audit_from_row(row));
   return out;
+}
+
+// --- transparency log --------------------------------------------------------------------
+
+namespace {
+// The entry, and the public columns of the certificate or document it names (NULL when
+// that row is gone: the verifier reports it).
+constexpr std::string_view kTransparencySelect =
+    "SELECT t.id, t.kind, t.ref, t.time, c.serial, c.issuer, c.not_before, c.not_after, c.pem, "
+    "d.id, d.signed_sha256, d.original_sha256, d.signer_serial, d.level "
+    "FROM transparency_entries t "
+    "LEFT JOIN certificates c ON t.kind = 'certificate' AND c.serial = t.ref "
+    "LEFT JOIN documents d ON t.kind = 'document' AND d.id = t.ref";
+
+TransparencyEntry transparency_from_row(const SqlRow& row) {
+  TransparencyEntry e;
+  e.id = row.int64(0);
+  e.kind = row.text(1);
+  e.ref = row.text(2);
+  e.time = row.int64(3);
+  if (e.kind == "certificate") {
+    e.found = !row.is_null(4);
+    e.issuer = row.text(5);
+    e.not_before = row.int64(6);
+    e.not_after = row.int64(7);
+    e.pem = row.text(8);
+  } else {
+    e.found = !row.is_null(9);
+    e.signed_sha256 = row.text(10);
+    e.original_sha256 = row.text(11);
+    e.signer_serial = row.text(12);
+    e.level = row.text(13);
+  }
+  return e;
+}
+}  // namespace
+
+core::Result<void> SqlStore::insert_transparency_entry(SqlConnection& conn, std::string_view kind,
+                                                       const std::string& ref, std::int64_t time,
+                                                       std::string_view op) {
+  if (!m_dialect.transaction_lock.empty()) {
+    auto lock = conn.query(m_dialect.transaction_lock, {kTransparencyLockKey}, StatementKind::write);
+    if (!lock) return in(op, lock.error());
+  }
+  auto r = conn.query("INSERT INTO transparency_entries (kind, ref, time) VALUES (?, ?, ?)",
+                      {std::string(kind), ref, time}, StatementKind::write);
+  if (!r) return in(op, r.error());
+  return core::ok();
+}
+
+core::Result<std::vector<TransparencyEntry>> SqlStore::list_transparency_entries(std::int64_t after_id, int limit) {
+  constexpr std::string_view op = "list_transparency_entries";
+  CARTORIO_TRY_VOID(check_limit(op, limit));
+  CARTORIO_TRY(auto conn, connection(op));
+  auto r = conn->query(std::string(kTransparencySelect) + " WHERE t.id > ? ORDER BY t.id LIMIT ?",
+                       {after_id, std::int64_t{limit}}, StatementKind::read);
+  if (!r) return in(op, r.error());
+  std::vector<TransparencyEntry> out;
+  out.reserve(r->rows.size());
+  for (const auto& row : r->rows) out.push_back(transparency_from_row(row));
+  return out;
+}
+
+core::Result<TransparencyEntry> SqlStore::find_transparency_entry(const std::string& kind, const std::string& ref) {
+  constexpr std::string_view op = "find_transparency_entry";
+  CARTORIO_TRY(auto conn, connection(op));
+  auto r = conn->query(std::string(kTransparencySelect) + " WHERE t.kind = ? AND t.ref = ?", {kind, ref},
+                       StatementKind::read);
+  if (!r) return in(op, r.error());
+  if (r->rows.empty()) return Error(Errc::not_found, std::string(op) + ": no " + kind + " " + ref + " in the log");
+  return transparency_from_row(r->rows.front());
 }
 
 // --- key records and authorities -------------------------------------------------------

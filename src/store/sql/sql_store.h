@@ -42,6 +42,9 @@ class SqlStore final : public Store {
   core::Result<std::int64_t> append_audit_event(const AuditEvent& e) override;
   core::Result<std::vector<AuditEvent>> list_audit_events(const AuditFilter& f) override;
 
+  core::Result<std::vector<TransparencyEntry>> list_transparency_entries(std::int64_t after_id, int limit) override;
+  core::Result<TransparencyEntry> find_transparency_entry(const std::string& kind, const std::string& ref) override;
+
   core::Result<void> put_key_record(const KeyRecord& rec) override;
   core::Result<KeyRecord> get_key_record(const std::string& label) override;
   core::Result<std::vector<KeyRecord>> list_key_records() override;
@@ -105,6 +108,10 @@ class SqlStore final : public Store {
   // held until that transaction ends) and returns its id; append_audit_event and every
   // change recorded together with its event go through it.
   core::Result<std::int64_t> insert_audit_event(SqlConnection& conn, const AuditEvent& e, std::string_view op);
+  // Appends a certificate's or a document's transparency entry inside the caller's open
+  // transaction (taking the transparency lock, so ids follow commit order).
+  core::Result<void> insert_transparency_entry(SqlConnection& conn, std::string_view kind, const std::string& ref,
+                                               std::int64_t time, std::string_view op);
 
   const SqlDialect m_dialect;
   std::unique_ptr<ConnectionPool> m_pool;

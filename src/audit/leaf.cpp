@@ -1,0 +1,75 @@
+#include "audit/leaf.h"
+
+#include "crypto/primitives.h"
+#include "crypto/x509.h"
+
+namespace cartorio::audit {
+namespace {
+
+void put_u32(crypto::Bytes& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
+// SHA-256 of the certificate's DER; "" when the PEM does not parse (a damaged row: the
+// leaf then differs from the one published, which is what the verifier reports).
+std::string certificate_digest(const std::string& pem) {
+  auto cert = crypto::parse_certificate(crypto::as_bytes(pem));
+  if (!cert) return {};
+  return crypto::to_hex(crypto::sha256(crypto::to_der(cert->get())));
+}
+
+}  // namespace
+
+crypto::Bytes encode_leaf(const LeafFields& fields) {
+  crypto::Bytes out;
+  std::size_t total = 4;
+  for (const auto& f : fields) total += 4 + f.size();
+  out.reserve(total);
+  put_u32(out, static_cast<std::uint32_t>(fields.size()));
+  for (const auto& f : fields) {
+    put_u32(out, static_cast<std::uint32_t>(f.size()));
+    out.insert(out.end(), f.begin(), f.end());
+  }
+  return out;
+}
+
+LeafFields audit_event_fields(const store::AuditEvent& e) {
+  return {"audit-event/v1", std::to_string(e.id), std::to_string(e.time), e.actor,    e.action,
+          e.target,         e.result,             e.source,             e.request_id, e.details};
+}
+
+LeafFields transparency_fields(const store::TransparencyEntry& e) {
+  const bool certificate = e.kind == "certificate";
+  LeafFields f{certificate ? "certificate/v1" : "document/v1", std::to_string(e.id), std::to_string(e.time), e.ref};
+  if (!e.found) {
+    f.resize(8);
+    return f;
+  }
+  if (certificate) {
+    f.insert(f.end(), {e.issuer, std::to_string(e.not_before), std::to_string(e.not_after), certificate_digest(e.pem)});
+  } else {
+    f.insert(f.end(), {e.signed_sha256, e.original_sha256, e.signer_serial, e.level});
+  }
+  return f;
+}
+
+core::Result<std::vector<LeafRecord>> AuditLeafSource::next(std::int64_t after_id, int limit) {
+  store::AuditFilter filter;
+  filter.after_id = after_id;
+  filter.limit = limit;
+  CARTORIO_TRY(auto events, m_audit.list_audit_events(filter));
+  std::vector<LeafRecord> out;
+  out.reserve(events.size());
+  for (const auto& e : events) out.push_back({e.id, audit_event_fields(e)});
+  return out;
+}
+
+core::Result<std::vector<LeafRecord>> TransparencyLeafSource::next(std::int64_t after_id, int limit) {
+  CARTORIO_TRY(auto entries, m_log.list_transparency_entries(after_id, limit));
+  std::vector<LeafRecord> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) out.push_back({e.id, transparency_fields(e)});
+  return out;
+}
+
+}  // namespace cartorio::audit
