@@ -220,6 +220,7 @@ const Override kOverrides[] = {
     {"ocsp.presign_interval_seconds", "100", [](const Config& c) { return str(c.ocsp.presign_interval_seconds); }},
     {"jobs.in_server", "false", [](const Config& c) { return std::string(c.jobs.in_server ? "true" : "false"); }},
     {"jobs.crl_interval_hours", "12", [](const Config& c) { return str(c.jobs.crl_interval_hours); }},
+    {"jobs.audit_checkpoint_seconds", "60", [](const Config& c) { return str(c.jobs.audit_checkpoint_seconds); }},
     {"limits.per_ip_burst", "7", [](const Config& c) { return str(c.limits.per_ip_burst); }},
     {"limits.per_ip_per_second", "8", [](const Config& c) { return str(c.limits.per_ip_per_second); }},
     {"limits.per_client_burst", "9", [](const Config& c) { return str(c.limits.per_client_burst); }},
