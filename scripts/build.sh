@@ -11,7 +11,7 @@ kind=${1:-release}; shift || true
 case "$kind" in
   release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   bench) dir=build-bench; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCARTORIO_BUILD_BENCH=ON -DCARTORIO_BUILD_TESTS=OFF)
-    [ $# -gt 0 ] || set -- cartorio pdf_sign_bench ;;
+    [ $# -gt 0 ] || set -- cartorio pdf_sign_bench issue_audit_bench ;;
   asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DCARTORIO_SANITIZE=ON) ;;
   fuzz) dir=build-fuzz
     flags=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++

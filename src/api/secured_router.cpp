@@ -134,8 +134,11 @@ core::Result<void> SecuredRouter::add(http::Method method, std::string_view patt
                                {"method", principal ? std::string(identity::to_string(principal->method)) : ""},
                                {"token_id", principal ? principal->token_id : ""}}
                     .dump();
-    if (auto a = auth.audit->append_audit_event(e); !a)
+    if (auth.access_trail) {
+      auth.access_trail->record(std::move(e));
+    } else if (auto a = auth.audit->append_audit_event(e); !a) {
       core::log::error("audit.write_failed", {{"request_id", req.request_id()}, {"error", a.error().to_string()}});
+    }
     return response;
   }));
   m_routes.push_back({method, std::string(pattern), permission});

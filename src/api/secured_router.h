@@ -14,12 +14,14 @@
 //      target (the path parameters), result (the HTTP status), source address, request id.
 //      Domain actions (issuance, revocation) also write their own audit event inside the
 //      operation; this per-call record is the access trail. A failed write is logged as an
-//      error (the action, if any, has already happened: the answer stays truthful).
+//      error (the action, if any, has already happened: the answer stays truthful). With
+//      AuthContext::access_trail the record is queued there and committed in batches.
 // routes() lists every declared route with its permission, for the OpenAPI check and the
 // role x route matrix test.
 #pragma once
 
 #include "api/rate_limiter.h"
+#include "audit/async_audit_writer.h"
 #include "http/router.h"
 #include "identity/authenticator.h"
 #include "store/store.h"
@@ -40,6 +42,9 @@ struct AuthContext {
   identity::Authenticator* authenticator = nullptr;  // required
   ClientCertificateMapper client_certificates;        // empty: mTLS identities are not accepted
   store::AuditLog* audit = nullptr;                   // required
+  // Optional: the per-call events go through it (batched, off the request path) instead
+  // of one synchronous append per call.
+  audit::AsyncAuditWriter* access_trail = nullptr;
   const core::Clock* clock = nullptr;                 // required
   RateLimiter* rate_limiter = nullptr;                // optional: per-client buckets
 };

@@ -4,6 +4,8 @@
 #include "crl/crl_generator.h"
 #include "ocsp/presigner.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 namespace cartorio::app {
@@ -32,6 +34,17 @@ std::vector<std::string> JobRunner::run_due() {
     } else {
       core::log::error("job.failed", {{"job", e.job.name}, {"error", r.error().to_string()}});
       e.due = now + std::min<std::chrono::seconds>(e.job.interval, m_retry_after);
+    }
+    if (m_audit) {
+      store::AuditEvent event;
+      event.time = core::to_unix(m_clock.now());
+      event.actor = "job:" + e.job.name;
+      event.action = "job.run";
+      event.result = r ? "success" : std::string(core::errc_name(r.error().code));
+      event.source = "local";
+      event.details = nlohmann::json{{"ms", ms.count()}}.dump();
+      if (auto a = m_audit->append_audit_event(event); !a)
+        core::log::error("audit.write_failed", {{"job", e.job.name}, {"error", a.error().to_string()}});
     }
     ran.push_back(e.job.name);
   }

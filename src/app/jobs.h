@@ -3,7 +3,8 @@
 // runs what is due (tests drive it with a ManualClock), start() calls it from a thread.
 //
 // A job that fails is retried after min(interval, retry_after) instead of waiting a full
-// interval: a CRL that could not be signed must not wait a day.
+// interval: a CRL that could not be signed must not wait a day. Runs are logged and, with
+// audit_to(), audit events.
 #pragma once
 
 #include "app/runtime.h"
@@ -39,6 +40,9 @@ class JobRunner {
   JobRunner& operator=(const JobRunner&) = delete;
 
   void add(Job job);  // before start()
+  // Records every run as an audit event (actor "job:<name>", action "job.run", result
+  // "success" or the error's code). Before start().
+  void audit_to(store::AuditLog* audit) { m_audit = audit; }
   // Runs every due job once, in the order added; returns the names of those that ran.
   std::vector<std::string> run_due();
   // Calls run_due() every `tick` on a thread until stop().
@@ -53,6 +57,7 @@ class JobRunner {
   const core::Clock& m_clock;
   std::chrono::seconds m_retry_after;
   std::vector<Entry> m_entries;
+  store::AuditLog* m_audit = nullptr;
   std::mutex m_mutex;
   std::condition_variable m_wake;
   bool m_stopping = false;

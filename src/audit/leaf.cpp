@@ -1,7 +1,6 @@
 #include "audit/leaf.h"
 
 #include "crypto/primitives.h"
-#include "crypto/x509.h"
 
 namespace cartorio::audit {
 namespace {
@@ -10,12 +9,20 @@ void put_u32(crypto::Bytes& out, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
 }
 
-// SHA-256 of the certificate's DER; "" when the PEM does not parse (a damaged row: the
-// leaf then differs from the one published, which is what the verifier reports).
-std::string certificate_digest(const std::string& pem) {
-  auto cert = crypto::parse_certificate(crypto::as_bytes(pem));
-  if (!cert) return {};
-  return crypto::to_hex(crypto::sha256(crypto::to_der(cert->get())));
+// SHA-256 of the certificate's DER (the base64 body of its PEM, decoded without parsing
+// the certificate: leaves are rebuilt for every certificate when a log is loaded); "" when
+// the PEM is damaged, and the leaf then differs from the one published.
+std::string certificate_digest(std::string_view pem) {
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----", kEnd = "-----END CERTIFICATE-----";
+  const auto begin = pem.find(kBegin);
+  const auto end = pem.find(kEnd);
+  if (begin == std::string_view::npos || end == std::string_view::npos || end < begin) return {};
+  std::string body;
+  for (char c : pem.substr(begin + kBegin.size(), end - begin - kBegin.size()))
+    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') body += c;
+  auto der = crypto::from_base64(body);
+  if (!der || der->empty()) return {};
+  return crypto::to_hex(crypto::sha256(*der));
 }
 
 }  // namespace

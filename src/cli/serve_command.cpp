@@ -126,6 +126,9 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
     return app::principal_for_client_certificate(*rt->store, c);
   };
   auth.audit = rt->store.get();
+  // Declared before the servers: destroyed after them, writing what is still queued.
+  audit::AsyncAuditWriter access_trail(*rt->store);
+  auth.access_trail = &access_trail;
   auth.clock = rt->clock.get();
   auth.rate_limiter = &limiter;
   http::Router api_router;
@@ -165,6 +168,7 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
 
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);
+  jobs.audit_to(rt->store.get());
   if (cfg->jobs.in_server) {
     app::add_standard_jobs(jobs, *rt, &*ocsp_sources);
     app::add_audit_jobs(jobs, *rt, **logs);
@@ -239,6 +243,7 @@ int run_worker(const CommandContext& ctx) {
   }
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);
+  jobs.audit_to(rt->store.get());
   app::add_standard_jobs(jobs, *rt, sources ? &*sources : nullptr);
   auto logs = app::open_audit_logs(*rt);
   if (!logs) return fail(logs.error());

@@ -16,7 +16,23 @@ core::Error audit_failure(const core::Error& e, const std::string& what) {
   return core::Error(e.code, what + ": the audit log did not record it: " + e.message);
 }
 
+std::string key_use_details(const KeyUse& use) {
+  return nlohmann::json{{"purpose", use.purpose}, {"target", use.target}}.dump();
+}
+
 }  // namespace
+
+store::AuditEvent key_use_event(const KeyRef& ref, const KeyUse& use, std::int64_t time) {
+  store::AuditEvent e;
+  e.time = time;
+  e.actor = use.actor;
+  e.action = "key.use";
+  e.target = ref.uri;
+  e.result = "success";
+  e.source = "local";
+  e.details = key_use_details(use);
+  return e;
+}
 
 AuditedKeyStore::AuditedKeyStore(std::unique_ptr<KeyStore> inner, store::AuditLog& log, const core::Clock& clock,
                                  std::string actor)
@@ -56,8 +72,11 @@ core::Result<KeyInfo> AuditedKeyStore::create_key(const CreateKeyRequest& req, c
 
 core::Result<std::unique_ptr<Signer>> AuditedKeyStore::signer(const KeyRef& ref, const KeyUse& use) {
   auto got = m_inner->signer(ref, use);
-  const std::string details = nlohmann::json{{"purpose", use.purpose}, {"target", use.target}}.dump();
-  auto logged = record("key.use", use.actor, ref.uri, result_of(got ? nullptr : &got.error()), details);
+  if (got && use.recorded_by_caller) {
+    metrics::count_key_operation(use.purpose);
+    return got;
+  }
+  auto logged = record("key.use", use.actor, ref.uri, result_of(got ? nullptr : &got.error()), key_use_details(use));
   if (!got) return got;
   if (!logged) return audit_failure(logged.error(), "key use refused");  // the Signer dies unused
   metrics::count_key_operation(use.purpose);

@@ -11,6 +11,10 @@
 //   result: "success", or the error's stable code name ("keys.not_found", ...); source "local".
 // public_key, list_keys and check touch no private key and are not audited.
 //
+// KeyUse::recorded_by_caller: a successful signer() writes nothing; the caller stores
+// key_use_event() in the transaction that records what was signed (a signature whose
+// record fails to commit is never released). A failed signer() is still recorded here.
+//
 // No unaudited use: when the audit append fails, signer() destroys the Signer it got and
 // returns the append's error; create_key() destroys the key it just made (when the backend
 // deletes keys) and returns the error; destroy_key() returns the error (the key is gone).
@@ -27,6 +31,9 @@
 #include <string>
 
 namespace cartorio::keys {
+
+// The key.use event AuditedKeyStore writes for `use` of `ref` (result "success").
+store::AuditEvent key_use_event(const KeyRef& ref, const KeyUse& use, std::int64_t time);
 
 class AuditedKeyStore final : public KeyStore {
  public:

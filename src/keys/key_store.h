@@ -41,6 +41,10 @@ struct KeyUse {
   std::string purpose;  // "issue-certificate", "sign-crl", "sign-ocsp", ...
   std::string actor;    // "cli:root", "user:alice", "job:crl-publish", ...
   std::string target;   // what is being signed, e.g. a serial; may be empty
+  // The caller records this use itself, in the same transaction as what it signs (the
+  // certificate issuer does: one commit per issuance instead of two). AuditedKeyStore then
+  // records only a failed signer(); the caller writes key_use_event() with its result.
+  bool recorded_by_caller = false;
 };
 
 struct Capabilities {

@@ -3,6 +3,7 @@
 #include "metrics/metrics.h"
 
 #include "crypto/x509.h"
+#include "keys/audited_key_store.h"
 #include "pki/certificate_builder.h"
 #include "pki/csr_validator.h"
 #include "pki/profile.h"
@@ -159,12 +160,15 @@ core::Result<IssuedCertificate> CertificateIssuer::sign_and_store(const Profile&
   spec.extensions.emplace_back(NID_info_access, aia);
   if (profile.ocsp_no_check) spec.extensions.emplace_back(NID_id_pkix_OCSP_noCheck, "ignored");
 
-  CARTORIO_TRY(auto signer, m_keys.signer(*ca->key_ref, keys::KeyUse{"issue-certificate", requester, profile.name}));
+  // The key use is recorded with the certificate, in one transaction (one commit per issuance).
+  keys::KeyUse use{"issue-certificate", requester, profile.name, /*recorded_by_caller=*/true};
+  CARTORIO_TRY(auto signer, m_keys.signer(*ca->key_ref, use));
   for (int attempt = 1;; ++attempt) {
     auto serial = random_serial();
     CARTORIO_TRY(auto cert, build_certificate(spec, serial.get(), signer->pkey()));
     auto rec = record_for(cert.get(), ca_name, profile.name, requester, core::to_unix(now));
-    auto stored = m_certs.insert_certificate(rec);
+    use.target = rec.serial;
+    auto stored = m_certs.insert_certificate(rec, {keys::key_use_event(*ca->key_ref, use, core::to_unix(now))});
     if (stored) {
       metrics::count_certificate_issued(ca_name, profile.name);
       CARTORIO_TRY(auto chain, m_hierarchy.chain_pem(ca_name));

@@ -110,7 +110,10 @@ class CertificateRepository {
   // Errc::already_exists when the serial is taken (serials are unique across all issuers).
   // Errc::invalid_serial for a serial not in the form above; Errc::invalid_argument for an
   // empty issuer/profile, not_after < not_before, or text holding a NUL byte.
-  virtual core::Result<void> insert_certificate(const CertificateRecord& rec) = 0;
+  // `events` (audit events of the issuance, e.g. its key use) are appended in the same
+  // transaction: the certificate and its trail, both or neither.
+  virtual core::Result<void> insert_certificate(const CertificateRecord& rec, const std::vector<AuditEvent>& events) = 0;
+  core::Result<void> insert_certificate(const CertificateRecord& rec) { return insert_certificate(rec, {}); }
   // Errc::not_found.
   virtual core::Result<CertificateRecord> get_certificate(const std::string& serial) = 0;
   // Ordered by (not_after, serial).
@@ -140,6 +143,8 @@ class AuditLog {
   // Returns the assigned id. Ids are handed out in commit order, so a reader paging with
   // after_id never skips an event committed later. Errc::invalid_argument without actor/action.
   virtual core::Result<std::int64_t> append_audit_event(const AuditEvent& e) = 0;
+  // Several events in one transaction (all or none), ids in the same order.
+  virtual core::Result<std::vector<std::int64_t>> append_audit_events(const std::vector<AuditEvent>& events) = 0;
   // Ordered by id.
   virtual core::Result<std::vector<AuditEvent>> list_audit_events(const AuditFilter& f) = 0;
 };

@@ -1,5 +1,7 @@
 // JobRunner: when jobs run, by an injected clock (no sleeping), and how failures retry.
 #include "app/jobs.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -87,6 +89,32 @@ TEST_F(JobRunnerTest, ThreadRunsJobsAndStopsPromptly) {
   for (int i = 0; i < 400 && runs.load() == 0; ++i) std::this_thread::sleep_for(5ms);
   runner.stop();
   EXPECT_EQ(runs.load(), 1) << "the manual clock did not move: one run";
+}
+
+TEST_F(JobRunnerTest, EveryRun_IsAnAuditEvent_WithItsResult) {
+  testing::TempDir dir;
+  auto store = store::open_sqlite_store((dir.path() / "store.db").string());
+  ASSERT_TRUE(store) << store.error().to_string();
+  JobRunner runner(m_clock);
+  runner.audit_to(store->get());
+  bool fail = false;
+  runner.add({.name = "crl.tls", .interval = 1h, .run = [&]() -> core::Result<void> {
+                if (fail) return core::Error{core::Errc::ca_offline, "no key"};
+                return core::ok();
+              }});
+  runner.run_due();
+  fail = true;
+  m_clock.advance(1h);
+  runner.run_due();
+  store::AuditFilter f;
+  f.action = "job.run";
+  auto events = (*store)->list_audit_events(f);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].actor, "job:crl.tls");
+  EXPECT_EQ((*events)[0].result, "success");
+  EXPECT_EQ((*events)[0].time, 1'800'000'000);
+  EXPECT_EQ((*events)[1].result, "pki.ca_offline");
 }
 
 }  // namespace

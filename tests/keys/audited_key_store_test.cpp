@@ -25,6 +25,15 @@ class RecordingAuditLog final : public store::AuditLog {
     events.back().id = static_cast<std::int64_t>(events.size());
     return events.back().id;
   }
+  core::Result<std::vector<std::int64_t>> append_audit_events(const std::vector<store::AuditEvent>& batch) override {
+    std::vector<std::int64_t> ids;
+    for (const auto& e : batch) {
+      auto id = append_audit_event(e);
+      if (!id) return id.error();
+      ids.push_back(*id);
+    }
+    return ids;
+  }
   core::Result<std::vector<store::AuditEvent>> list_audit_events(const store::AuditFilter&) override {
     std::lock_guard guard(m_mutex);
     return events;

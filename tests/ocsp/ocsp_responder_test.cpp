@@ -178,7 +178,9 @@ TEST_F(OcspResponderTest, ThisUpdateIsNowAndNextUpdateNowPlusValidity) {
 class FailingRepository final : public store::CertificateRepository {
  public:
   explicit FailingRepository(core::Errc code) : m_code(code) {}
-  core::Result<void> insert_certificate(const store::CertificateRecord&) override { return fail(); }
+  core::Result<void> insert_certificate(const store::CertificateRecord&, const std::vector<store::AuditEvent>&) override {
+    return fail();
+  }
   core::Result<store::CertificateRecord> get_certificate(const std::string&) override { return fail(); }
   core::Result<std::vector<store::CertificateRecord>> list_certificates(const store::CertificateFilter&) override {
     return fail();

@@ -144,7 +144,7 @@ core::Result<PooledConnection> SqlStore::connection(std::string_view op) {
 
 // --- certificates ---------------------------------------------------------------------
 
-core::Result<void> SqlStore::insert_certificate(const CertificateRecord& rec) {
+core::Result<void> SqlStore::insert_certificate(const CertificateRecord& rec, const std::vector<AuditEvent>& events) {
   constexpr std::string_view op = "insert_certificate";
   CARTORIO_TRY_VOID(check_serial(op, rec.serial));
   CARTORIO_TRY_VOID(check_not_empty(op, "issuer", rec.issuer));
@@ -173,6 +173,7 @@ core::Result<void> SqlStore::insert_certificate(const CertificateRecord& rec) {
     return in(op, r.error());
   }
   CARTORIO_TRY_VOID(insert_transparency_entry(*conn, "certificate", rec.serial, rec.created_at, op));
+  for (const auto& e : events) CARTORIO_TRY_VOID(insert_audit_event(*conn, e, op));
   auto committed = tx->commit();
   if (!committed) return in(op, committed.error());
   return core::ok();
@@ -334,6 +335,23 @@ core::Result<std::int64_t> SqlStore::append_audit_event(const AuditEvent& e) {
   auto committed = tx->commit();
   if (!committed) return in(op, committed.error());
   return id;
+}
+
+core::Result<std::vector<std::int64_t>> SqlStore::append_audit_events(const std::vector<AuditEvent>& events) {
+  constexpr std::string_view op = "append_audit_events";
+  std::vector<std::int64_t> ids;
+  if (events.empty()) return ids;
+  CARTORIO_TRY(auto conn, connection(op));
+  auto tx = SqlTransaction::begin(*conn, TxMode::immediate);
+  if (!tx) return in(op, tx.error());
+  ids.reserve(events.size());
+  for (const auto& e : events) {
+    CARTORIO_TRY(std::int64_t id, insert_audit_event(*conn, e, op));
+    ids.push_back(id);
+  }
+  auto committed = tx->commit();
+  if (!committed) return in(op, committed.error());
+  return ids;
 }
 
 core::Result<std::vector<AuditEvent>> SqlStore::list_audit_events(const AuditFilter& f) {

@@ -28,7 +28,8 @@ class SqlStore final : public Store {
   SqlStore(Key, SqlDialect dialect, std::unique_ptr<ConnectionPool> pool)
       : m_dialect(std::move(dialect)), m_pool(std::move(pool)) {}
 
-  core::Result<void> insert_certificate(const CertificateRecord& rec) override;
+  core::Result<void> insert_certificate(const CertificateRecord& rec, const std::vector<AuditEvent>& events) override;
+  using CertificateRepository::insert_certificate;
   core::Result<CertificateRecord> get_certificate(const std::string& serial) override;
   core::Result<std::vector<CertificateRecord>> list_certificates(const CertificateFilter& f) override;
   core::Result<std::int64_t> count_certificates() override;
@@ -40,6 +41,7 @@ class SqlStore final : public Store {
   core::Result<std::int64_t> next_crl_number(const std::string& issuer) override;
 
   core::Result<std::int64_t> append_audit_event(const AuditEvent& e) override;
+  core::Result<std::vector<std::int64_t>> append_audit_events(const std::vector<AuditEvent>& events) override;
   core::Result<std::vector<AuditEvent>> list_audit_events(const AuditFilter& f) override;
 
   core::Result<std::vector<TransparencyEntry>> list_transparency_entries(std::int64_t after_id, int limit) override;
