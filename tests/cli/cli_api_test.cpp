@@ -58,22 +58,11 @@ class CliApi : public ::testing::Test {
     }
 
     const auto log = d / "serve.log";
-    r = run(s_env + CARTORIO_BIN " serve --listen-http 127.0.0.1:0 --listen 127.0.0.1:0 --threads 2 >" +
-            log.string() + " 2>&1 & echo $!");
-    ASSERT_EQ(r.exit_code, 0);
-    s_pid = r.out.substr(0, r.out.find('\n'));
-    for (int i = 0; i < 400 && s_https.empty(); ++i) {
-      std::smatch m;
-      const std::string text = read_file(log);
-      static const std::regex kStarted(R"re("msg":"server.started".*"port":([0-9]+).*"https_port":([0-9]+))re");
-      if (std::regex_search(text, m, kStarted)) {
-        s_http = "http://127.0.0.1:" + std::string(m[1]);
-        s_port = m[2];
-        s_https = "https://127.0.0.1:" + s_port;
-      } else {
-        run("sleep 0.05");
-      }
-    }
+    auto served = cartorio::testing::start_serve(s_env, CARTORIO_BIN, log);
+    s_pid = served.pid;
+    s_http = served.http;
+    s_port = served.https_port;
+    s_https = served.https;
     ASSERT_FALSE(s_https.empty()) << read_file(log);
   }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -79,6 +80,27 @@ std::optional<std::string> read_env_file(const char* env_var) {
   std::string s = read_file(v);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
+}
+
+ServedInstance start_serve(const std::string& env, const std::string& binary, const std::filesystem::path& log) {
+  ServedInstance out;
+  auto r = run(env + binary + " serve --listen-http 127.0.0.1:0 --listen 127.0.0.1:0 --threads 2 >" + log.string() +
+               " 2>&1 & echo $!");
+  if (r.exit_code != 0) return out;
+  out.pid = r.out.substr(0, r.out.find('\n'));
+  static const std::regex kStarted(R"re("msg":"server.started".*"port":([0-9]+).*"https_port":([0-9]+))re");
+  for (int i = 0; i < 400; ++i) {
+    std::smatch m;
+    const std::string text = read_file(log);
+    if (std::regex_search(text, m, kStarted)) {
+      out.http = "http://127.0.0.1:" + std::string(m[1]);
+      out.https_port = m[2];
+      out.https = "https://127.0.0.1:" + out.https_port;
+      return out;
+    }
+    run("sleep 0.05");
+  }
+  return out;
 }
 
 }  // namespace cartorio::testing

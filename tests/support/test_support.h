@@ -59,4 +59,14 @@ std::optional<std::string> read_env_file(const char* env_var);
 // Single-quote for sh.
 std::string shell_quote(const std::string& s);
 
+// `<env> cartorio serve` on two free loopback ports, in the background, logging to `log`.
+struct ServedInstance {
+  std::string pid;
+  std::string http;        // "http://127.0.0.1:PORT"
+  std::string https;       // "https://127.0.0.1:PORT"
+  std::string https_port;
+};
+// Waits (up to 20 s) for the "server.started" log line; empty urls when it never came.
+ServedInstance start_serve(const std::string& env, const std::string& binary, const std::filesystem::path& log);
+
 }  // namespace cartorio::testing
