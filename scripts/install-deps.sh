@@ -11,13 +11,15 @@ PACKAGES=(
   # libraries
   libssl-dev openssl libsqlite3-dev sqlite3 libpq-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
-  libp11-kit-dev libboost-dev libhiredis-dev libargon2-dev libqrencode-dev libqpdf-dev libcurl4-openssl-dev
+  libp11-kit-dev libboost-dev libhiredis-dev libargon2-dev libqrencode-dev libqpdf-dev libcurl4-openssl-dev libpugixml-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # fuzzing (fuzz/run.sh): clang, the libFuzzer + sanitizer runtimes, llvm-symbolizer for traces
   clang libclang-rt-14-dev llvm
   # real engines started by the test fixtures
   postgresql postgresql-client softhsm2 opensc redis-server
+  # S3-compatible object store (tests/fixtures/s3-start): OpenStack Swift + s3api, memcached
+  swift swift-proxy swift-object swift-container swift-account python3-swift memcached
   # independent clients the tests use
   curl python3 procps oathtool
   # PDF signing tests: pdfsig + certutil (NSS trust store), PDFs written by other producers
@@ -32,4 +34,11 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The S3 test server (Swift) stores an object's old versions under its name plus an 18-byte
+# suffix, so with versioning on it refuses names over 1006 bytes: allow S3's full 1024.
+# Swift reads this file only, whatever its swift_dir says (docs/objectstore.md).
+if ! grep -q '^max_object_name_length' /etc/swift/swift.conf; then
+  $SUDO sed -i 's/^\[swift-constraints\]$/[swift-constraints]\nmax_object_name_length = 1100/' /etc/swift/swift.conf
 fi

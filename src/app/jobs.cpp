@@ -97,6 +97,20 @@ void add_standard_jobs(JobRunner& runner, const Runtime& rt, const ocsp::CachedS
     };
     runner.add(std::move(job));
   }
+  if (!rt.object_tiers.lifecycle_rules.empty()) {
+    Job job;
+    job.name = "object-lifecycle";
+    job.interval = std::chrono::hours(rt.config.jobs.lifecycle_interval_hours);
+    job.run = [&rt]() -> core::Result<void> {
+      CARTORIO_TRY(auto report, run_object_lifecycle(rt, false));
+      if (!report.failures.empty())
+        return core::Error{core::Errc::store_error, std::to_string(report.failures.size()) +
+                                                        " objects failed their lifecycle rules, first: " +
+                                                        report.failures.front()};
+      return core::ok();
+    };
+    runner.add(std::move(job));
+  }
   if (!rt.config.ocsp.presign || !sources) return;
   for (const auto& [ca, source] : sources->cached) {
     Job job;
@@ -115,6 +129,22 @@ void add_standard_jobs(JobRunner& runner, const Runtime& rt, const ocsp::CachedS
     };
     runner.add(std::move(job));
   }
+}
+
+core::Result<objectstore::LifecycleReport> run_object_lifecycle(const Runtime& rt, bool dry_run) {
+  using Kind = objectstore::LifecycleAction::Kind;
+  const auto& tiers = rt.object_tiers;
+  objectstore::Lifecycle lifecycle(*tiers.hot, tiers.cold, tiers.lifecycle_rules, *rt.clock);
+  CARTORIO_TRY(auto report, lifecycle.run(dry_run));
+  auto n = [](std::size_t v) { return static_cast<std::int64_t>(v); };
+  core::log::info("objects.lifecycle",
+                  {{"dry_run", dry_run},
+                   {"keys", n(report.keys_examined)},
+                   {"moved_to_cold", n(report.count(Kind::move_to_cold))},
+                   {"expired", n(report.count(Kind::expire) + report.count(Kind::expire_cold))},
+                   {"expired_noncurrent", n(report.count(Kind::expire_noncurrent))},
+                   {"failures", n(report.failures.size())}});
+  return report;
 }
 
 }  // namespace cartorio::app

@@ -69,6 +69,11 @@ class JobRunner {
 // every live certificate's OCSP answers every ocsp.presign_interval_seconds into `sources`
 // (again at once when the revocation epoch moves, as a revocation empties a process-local
 // cache). `rt` and `sources` must outlive the runner.
+// ... and the object lifecycle rules every jobs.lifecycle_interval_hours.
 void add_standard_jobs(JobRunner& runner, const Runtime& rt, const ocsp::CachedSources* sources);
+
+// One pass of objects.lifecycle_rules over the installation's hot and cold tiers (the
+// `object-lifecycle` job and `cartorio objects lifecycle`).
+core::Result<objectstore::LifecycleReport> run_object_lifecycle(const Runtime& rt, bool dry_run);
 
 }  // namespace cartorio::app

@@ -1,5 +1,7 @@
 #include "app/runtime.h"
 
+#include "app/object_storage.h"
+
 #include "cache/fallback_cache.h"
 #include "cache/memory/memory_cache.h"
 #include "cache/redis/redis_cache.h"
@@ -8,7 +10,6 @@
 #include "keys/audited_key_store.h"
 #include "keys/pkcs11/pkcs11_key_store.h"
 #include "keys/software/software_key_store.h"
-#include "objectstore/fs/filesystem_object_store.h"
 #include "ocsp/root_presigner.h"
 #include "pki/certificate_issuer.h"
 
@@ -48,19 +49,7 @@ core::Result<std::unique_ptr<keys::KeyStore>> open_key_backend(const core::Confi
     CARTORIO_TRY(auto ks, keys::Pkcs11KeyStore::open(std::move(o)));
     return std::unique_ptr<keys::KeyStore>(std::move(ks));
   }
-  keys::SoftwareKeyStoreOptions o;
-  o.directory = c.path(c.keys.software_dir);
-  o.clock = &clock;
-  if (!c.keys.master_passphrase.empty()) {
-    o.passphrase = crypto::SecretBytes(c.keys.master_passphrase);
-  } else {
-    o.master_key_file = c.path(c.keys.master_key_file);
-    std::error_code ec;
-    if (mode == OpenMode::create && !fs::exists(o.master_key_file, ec)) {
-      CARTORIO_TRY_VOID(core::make_dirs(o.master_key_file.parent_path().string(), 0700));
-      CARTORIO_TRY_VOID(keys::create_master_key_file(o.master_key_file));
-    }
-  }
+  CARTORIO_TRY(auto o, software_key_options(c, c.keys.software_dir, clock, mode == OpenMode::create));
   CARTORIO_TRY(auto ks, keys::SoftwareKeyStore::open(std::move(o)));
   return std::unique_ptr<keys::KeyStore>(std::move(ks));
 }
@@ -187,11 +176,10 @@ core::Result<Runtime> open_runtime(const core::Config& config, const std::string
   CARTORIO_TRY(rt.store, open_store(config));
   CARTORIO_TRY(auto backend, open_key_backend(config, *rt.clock, mode));
   rt.keys = std::make_unique<keys::AuditedKeyStore>(std::move(backend), *rt.store, *rt.clock, actor);
-  objectstore::FilesystemObjectStoreOptions objects;
-  objects.root = config.path(config.objects.filesystem_root);
-  CARTORIO_TRY_VOID(core::make_dirs(objects.root.string(), 0700));
-  CARTORIO_TRY(auto fs_objects, objectstore::FilesystemObjectStore::open(std::move(objects), *rt.clock));
-  rt.objects = std::move(fs_objects);
+  CARTORIO_TRY(auto storage, open_object_storage(config, *rt.clock, mode == OpenMode::create));
+  rt.data_keys = std::move(storage.data_keys);
+  rt.objects = std::move(storage.objects);
+  rt.object_tiers = {storage.hot, storage.cold, storage.encrypted, std::move(storage.lifecycle_rules)};
   CARTORIO_TRY(rt.cache, open_cache(config, *rt.clock));
   CARTORIO_TRY_VOID(core::make_dirs(config.path("run"), 0700));
   CARTORIO_TRY(rt.revocation_epoch, core::SharedCounter::open(config.path("run/revocation.epoch")));

@@ -8,6 +8,9 @@
 #include "core/error.h"
 #include "core/shared_counter.h"
 #include "keys/key_store.h"
+#include "keys/data_key_ring.h"
+#include "objectstore/encrypted/encrypted_object_store.h"
+#include "objectstore/lifecycle.h"
 #include "objectstore/object_store.h"
 #include "ocsp/ocsp_sources.h"
 #include "pki/ceremony.h"
@@ -25,8 +28,17 @@ struct Runtime {
   std::unique_ptr<core::Clock> clock;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<keys::KeyStore> keys;  // audited: every key use is an audit event
-  // Published artefacts (CRLs; later signed documents): filesystem by default.
+  // Data keys wrapping the per-object keys (objects.encryption); outlives `objects`.
+  std::unique_ptr<keys::DataKeyRing> data_keys;
+  // Signed documents, CRLs, audit logs, backups: encrypted, tiered, on the filesystem or
+  // S3 (app/object_storage.h).
   std::unique_ptr<objectstore::ObjectStore> objects;
+  struct ObjectTiers {
+    objectstore::ObjectStore* hot = nullptr;   // raw backends beneath `objects`, for the
+    objectstore::ObjectStore* cold = nullptr;  // lifecycle job; cold is null without a tier
+    objectstore::EncryptedObjectStore* encrypted = nullptr;  // for reencrypt(); may be null
+    std::vector<objectstore::LifecycleRule> lifecycle_rules;
+  } object_tiers;
   // In-process, or Redis with an in-process fallback (cache.backend).
   std::unique_ptr<cache::Cache> cache;
   // Bumped on every revocation; invalidates in-process OCSP cache entries of every process

@@ -53,8 +53,24 @@ const std::vector<Key>& keys() {
       TEXT("keys.pkcs11_token", keys.pkcs11_token, "PKCS#11 token label", false),
       TEXT("keys.pkcs11_pin_file", keys.pkcs11_pin_file, "file holding the user PIN", false),
       TEXT("keys.pkcs11_pin", keys.pkcs11_pin, "user PIN (secret)", true),
-      TEXT("objects.backend", objects.backend, "filesystem", false),
+      TEXT("objects.backend", objects.backend, "filesystem | s3", false),
       TEXT("objects.filesystem_root", objects.filesystem_root, "directory of the filesystem object store", false),
+      TEXT("objects.s3_endpoint", objects.s3_endpoint, "S3-compatible server, http(s)://host[:port] (path-style requests)", false),
+      TEXT("objects.s3_region", objects.s3_region, "SigV4 signing region", false),
+      TEXT("objects.s3_bucket", objects.s3_bucket, "bucket (created with versioning on when missing)", false),
+      TEXT("objects.s3_key_prefix", objects.s3_key_prefix, "namespace in the bucket, ending in '/' (empty: the whole bucket)", false),
+      TEXT("objects.s3_access_key", objects.s3_access_key, "access key id", false),
+      TEXT("objects.s3_secret_key", objects.s3_secret_key, "secret access key (secret)", true),
+      TEXT("objects.s3_ca_file", objects.s3_ca_file, "CA bundle that verifies an https endpoint (empty: the system's)", false),
+      BOOL("objects.encryption", objects.encryption, "encrypt every object under a per-object key wrapped by a data key"),
+      TEXT("objects.data_keys_dir", objects.data_keys_dir, "directory of the sealed data keys (under the master key)", false),
+      BOOL("objects.allow_plaintext_reads", objects.allow_plaintext_reads,
+           "read objects stored before encryption was on (migration; then `cartorio objects reencrypt`)"),
+      BOOL("objects.cold_tier", objects.cold_tier, "move old objects to a cold tier (objects.lifecycle_rules)"),
+      TEXT("objects.cold_filesystem_root", objects.cold_filesystem_root, "directory of the cold tier (filesystem backend)", false),
+      TEXT("objects.s3_cold_bucket", objects.s3_cold_bucket, "bucket of the cold tier (s3 backend; empty: <s3_bucket>-cold)", false),
+      TEXT("objects.lifecycle_rules", objects.lifecycle_rules,
+           "PREFIX=cold:DAYS,expire:DAYS,noncurrent:DAYS; ... (docs/objectstore.md, Lifecycle)", false),
       TEXT("cache.backend", cache.backend, "memory | redis", false),
       TEXT("cache.redis_url", cache.redis_url, "redis://[[user]:password@]host[:port][/db] (secret)", true),
       TEXT("cache.redis_key_prefix", cache.redis_key_prefix, "namespace of this installation's Redis keys", false),
@@ -65,6 +81,7 @@ const std::vector<Key>& keys() {
       INT("ocsp.presign_interval_seconds", ocsp.presign_interval_seconds, "how often pre-signed responses are renewed"),
       BOOL("jobs.in_server", jobs.in_server, "`serve` runs the periodic jobs itself (else run `cartorio worker`)"),
       INT("jobs.crl_interval_hours", jobs.crl_interval_hours, "how often each online CA's CRL is re-signed"),
+      INT("jobs.lifecycle_interval_hours", jobs.lifecycle_interval_hours, "how often the object lifecycle rules run"),
       INT("jobs.audit_checkpoint_seconds", jobs.audit_checkpoint_seconds,
           "how often the audit and transparency logs get a signed tree head (when they grew)"),
       INT("limits.per_ip_burst", limits.per_ip_burst, "HTTPS API requests a source IP may send at once"),
@@ -158,8 +175,16 @@ void validate(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("documents.download_link_minutes: must be between 1 and 10080");
   if (c.identity.data_key_file.empty()) problems.push_back("identity.data_key_file: must not be empty");
   if (c.documents.link_key_file.empty()) problems.push_back("documents.link_key_file: must not be empty");
-  if (c.objects.backend != "filesystem")
-    problems.push_back("objects.backend: must be \"filesystem\", got \"" + c.objects.backend + "\"");
+  if (c.objects.backend != "filesystem" && c.objects.backend != "s3")
+    problems.push_back("objects.backend: must be \"filesystem\" or \"s3\", got \"" + c.objects.backend + "\"");
+  if (c.jobs.lifecycle_interval_hours < 1 || c.jobs.lifecycle_interval_hours > 24 * 7)
+    problems.push_back("jobs.lifecycle_interval_hours: must be between 1 and 168");
+  if (c.objects.backend == "s3") {
+    if (c.objects.s3_endpoint.empty() || c.objects.s3_bucket.empty() || c.objects.s3_access_key.empty())
+      problems.push_back("objects.s3_endpoint, objects.s3_bucket, objects.s3_access_key: required when objects.backend = \"s3\"");
+    if (c.objects.s3_secret_key.empty())
+      problems.push_back("objects.s3_secret_key: required (CARTORIO_OBJECTS_S3_SECRET_KEY) when objects.backend = \"s3\"");
+  }
   if (c.cache.backend != "memory" && c.cache.backend != "redis")
     problems.push_back("cache.backend: must be \"memory\" or \"redis\", got \"" + c.cache.backend + "\"");
   if (c.cache.backend == "redis" && c.cache.redis_url.empty())

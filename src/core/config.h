@@ -56,8 +56,24 @@ struct Config {
   } keys;
 
   struct Objects {
-    std::string backend = "filesystem";  // "filesystem" (S3 joins with the object storage issue)
+    std::string backend = "filesystem";  // "filesystem" | "s3"
     std::string filesystem_root = "objects";
+    std::string s3_endpoint;  // http(s)://host[:port], path-style
+    std::string s3_region = "us-east-1";
+    std::string s3_bucket;
+    std::string s3_key_prefix;  // empty, or a namespace ending in '/'
+    std::string s3_access_key;
+    std::string s3_secret_key;  // secret; env only in practice
+    std::string s3_ca_file;     // CA bundle for an https endpoint (empty: the system's)
+    bool encryption = true;     // envelope encryption of every object (docs/encryption.md)
+    std::string data_keys_dir = "data-keys";
+    bool allow_plaintext_reads = false;  // migration: read objects stored before encryption
+    // The cold tier old objects move to (objectstore/lifecycle.h): a directory beside the
+    // hot one, or another bucket on the same S3 server.
+    bool cold_tier = true;
+    std::string cold_filesystem_root = "objects-cold";
+    std::string s3_cold_bucket;  // empty: "<s3_bucket>-cold"
+    std::string lifecycle_rules = "=cold:90,expire:2555";
   } objects;
 
   struct Cache {
@@ -77,6 +93,7 @@ struct Config {
   struct Jobs {
     bool in_server = true;  // `serve` runs the periodic jobs (CRLs, OCSP pre-signing) itself
     int crl_interval_hours = 24;
+    int lifecycle_interval_hours = 24;
     int audit_checkpoint_seconds = 300;  // signed tree heads of the audit and transparency logs
   } jobs;
 

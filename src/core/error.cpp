@@ -18,6 +18,7 @@ std::string_view errc_name(Errc code) {
     case Errc::unknown_profile: return "profile.unknown";
     case Errc::invalid_serial: return "input.invalid_serial";
     case Errc::invalid_reason: return "input.invalid_reason";
+    case Errc::invalid_cpf: return "input.invalid_cpf";
     case Errc::not_a_pdf: return "pdf.not_pdf";
     case Errc::pdf_malformed: return "pdf.malformed";
     case Errc::pdf_encrypted: return "pdf.encrypted";

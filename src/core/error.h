@@ -24,6 +24,7 @@ enum class Errc : int {
   unknown_profile = 116,
   invalid_serial = 117,
   invalid_reason = 118,
+  invalid_cpf = 119,  // a CPF with a bad format, wrong check digits or all digits equal
   not_a_pdf = 130,
   pdf_malformed = 131,
   pdf_encrypted = 132,

@@ -11,29 +11,13 @@ using core::Errc;
 
 namespace {
 
+std::string shown(std::string_view s) { return quoted_for_message(s); }
+
 bool is_key_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
          c == '-' || c == '/';
 }
 
-// Keys are caller input: shown escaped and cut short, so a message never carries control
-// characters or a kilobyte of junk into a log line.
-std::string shown(std::string_view s) {
-  constexpr std::size_t kShown = 80;
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size() && i < kShown; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  if (s.size() > kShown) out += "...";
-  return out + "\"";
-}
 
 core::Error bad_key(std::string_view key, const std::string& why) {
   return {Errc::invalid_argument, "object key " + shown(key) + " " + why};
@@ -105,6 +89,34 @@ core::Result<void> check_key(std::string_view key) {
   if (key.front() == '/') return bad_key(key, "starts with '/' (keys are relative)");
   if (key.back() == '/') return bad_key(key, "ends with '/'");
   return check_segments(key);
+}
+
+std::string quoted_for_message(std::string_view s) {
+  constexpr std::size_t kShown = 80;
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size() && i < kShown; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (s.size() > kShown) out += "...";
+  return out + "\"";
+}
+
+core::Result<void> check_version_id(std::string_view version_id) {
+  if (version_id.empty() || version_id.size() > kMaxVersionIdBytes)
+    return core::Error(Errc::invalid_argument, "version id " + shown(version_id) + " must have 1.." +
+                                                   std::to_string(kMaxVersionIdBytes) + " characters");
+  for (char c : version_id)
+    if (c == '/' || !is_key_char(c))
+      return core::Error(Errc::invalid_argument,
+                         "version id " + shown(version_id) + " has a character outside [A-Za-z0-9._-]");
+  return core::ok();
 }
 
 core::Result<void> check_prefix(std::string_view prefix) {

@@ -11,8 +11,15 @@
 // "directory" of the same name coexist ("a" and "a/b" are two objects), as in S3.
 //
 // Objects are immutable blobs replaced as a whole: put() is atomic (a reader sees the old
-// or the new object, never a mix) and durable when it returns. There is no append, no
-// partial read and no versioning in this contract.
+// or the new object, never a mix) and durable when it returns. There is no append and no
+// partial read.
+//
+// Versions (as S3's bucket versioning): a write never destroys what it replaces. put() over
+// an existing key keeps the old object as a noncurrent version; erase() keeps it too and
+// leaves a delete marker on top. Versions are listed newest first, read by id, and removed
+// for good only by erase_version() (retention and lifecycle rules, never a user's action).
+// Version ids are opaque (1..kMaxVersionIdBytes of [A-Za-z0-9._-]), unique per key; put()
+// returns the one it made.
 //
 // ETag: the lowercase hex SHA-256 of the bytes (64 characters), without the quotes HTTP
 // puts around entity tags; the same bytes have the same ETag in every backend (S3's own
@@ -58,6 +65,7 @@ inline constexpr std::size_t kMaxContentTypeBytes = 256;
 // names and values together at most kMaxMetadataBytes (S3's limit).
 inline constexpr std::size_t kMaxMetadataNameBytes = 64;
 inline constexpr std::size_t kMaxMetadataBytes = 2048;
+inline constexpr std::size_t kMaxVersionIdBytes = 128;
 
 using Metadata = std::map<std::string, std::string>;
 
@@ -77,6 +85,7 @@ struct ObjectInfo {
   std::string content_type;  // never empty
   core::TimePoint last_modified;
   Metadata metadata;
+  std::string version_id;  // this version's id (opaque, never empty)
 };
 
 struct Object {
@@ -97,6 +106,21 @@ struct ListPage {
   // true when more keys follow; pass next_start_after as start_after to get them.
   bool truncated = false;
   std::string next_start_after;  // the last key of this page when truncated, else empty
+};
+
+// One version of a key, as list_versions() reports it.
+struct VersionEntry {
+  std::string version_id;
+  std::uint64_t size = 0;  // 0 for a delete marker
+  core::TimePoint last_modified;
+  bool is_latest = false;      // the key's current state (an object, or a delete marker)
+  bool delete_marker = false;  // erase() left this: the key read as absent from then on
+};
+
+struct VersionPage {
+  std::vector<VersionEntry> entries;  // newest first
+  bool truncated = false;
+  std::string next_after_version;  // pass as after_version for the next page when truncated
 };
 
 class ObjectStore {
@@ -123,6 +147,24 @@ class ObjectStore {
   // put or erased while paging may or may not show up, every other key shows up once.
   virtual core::Result<ListPage> list(std::string_view prefix = {}, std::size_t limit = kMaxListLimit,
                                       std::string_view start_after = {}) = 0;
+  // The key's versions and delete markers, newest first, strictly after (older than)
+  // `after_version` when given, at most `limit` (1..kMaxListLimit). Empty when the key never
+  // existed or every version was erased. Errc::not_found when after_version is not a
+  // version of the key.
+  virtual core::Result<VersionPage> list_versions(std::string_view key, std::size_t limit = kMaxListLimit,
+                                                  std::string_view after_version = {}) = 0;
+  // One version's bytes and info. Errc::not_found when there is no such version or it is a
+  // delete marker.
+  virtual core::Result<Object> get_version(std::string_view key, std::string_view version_id) = 0;
+  // Removes one version (or delete marker) for good: true when it existed. Removing the
+  // current one makes the newest remaining one current, as in S3 (so removing a delete
+  // marker brings the object back).
+  virtual core::Result<bool> erase_version(std::string_view key, std::string_view version_id) = 0;
+  // Like list(), over every key that has any version or delete marker, including keys
+  // erased (current state a delete marker): what lifecycle rules walk. Entries carry the
+  // newest version's size and time (0 and the marker's time for a deleted key).
+  virtual core::Result<ListPage> list_versioned_keys(std::string_view prefix = {}, std::size_t limit = kMaxListLimit,
+                                                     std::string_view start_after = {}) = 0;
   // Reachable and writable, for /readyz.
   virtual core::Result<void> check() = 0;
   // "filesystem", "s3".
@@ -133,9 +175,13 @@ class ObjectStore {
 core::Result<void> check_key(std::string_view key);
 core::Result<void> check_prefix(std::string_view prefix);
 core::Result<void> check_list_args(std::string_view prefix, std::size_t limit, std::string_view start_after);
+core::Result<void> check_version_id(std::string_view version_id);
 // Validates the options and size; returns the options with the default content type filled in.
 core::Result<PutOptions> check_put(std::string_view key, std::uint64_t size, const PutOptions& options,
                                    std::uint64_t max_object_bytes);
+// Keys and stored values are untrusted: quoted, escaped and cut to 80 characters before they
+// go into a message, so a log line never carries control characters or a kilobyte of junk.
+std::string quoted_for_message(std::string_view s);
 // The ETag every backend reports: lowercase hex SHA-256 of the bytes.
 std::string etag_of(std::string_view data);
 

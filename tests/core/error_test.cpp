@@ -175,6 +175,7 @@ const std::tuple<Errc, int, const char*> kErrcTable[] = {
     {Errc::unknown_profile, 116, "profile.unknown"},
     {Errc::invalid_serial, 117, "input.invalid_serial"},
     {Errc::invalid_reason, 118, "input.invalid_reason"},
+    {Errc::invalid_cpf, 119, "input.invalid_cpf"},
     {Errc::not_a_pdf, 130, "pdf.not_pdf"},
     {Errc::pdf_malformed, 131, "pdf.malformed"},
     {Errc::pdf_encrypted, 132, "pdf.encrypted"},

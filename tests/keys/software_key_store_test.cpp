@@ -274,6 +274,122 @@ TEST_F(SoftwareKeyStoreTest, SealedBlobMovedToAnotherKey_DoesNotOpen) {
   EXPECT_EQ(relabelled.error().code, Errc::key_backend);
 }
 
+// --- the DataKeyRing role (keys for encryption at rest) ------------------------------------
+
+TEST_F(SoftwareKeyStoreTest, DataKeyRing_ActiveKey_IsStable_32Bytes_AndOutlivesTheStore) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  DataKeyRing& ring = *store;
+  auto a = ring.active_data_key();
+  auto b = ring.active_data_key();
+  ASSERT_TRUE(a && b) << (a ? b.error() : a.error()).to_string();
+  EXPECT_EQ((*a)->id, (*b)->id);
+  EXPECT_EQ((*a)->id.rfind("dk-", 0), 0u) << (*a)->id;
+  EXPECT_LE((*a)->id.size(), kMaxDataKeyIdBytes);
+  ASSERT_EQ((*a)->key.size(), crypto::kAeadKeySize);
+  EXPECT_EQ((*a)->key.str(), (*b)->key.str());
+  auto listed = ring.data_keys();
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id, (*a)->id);
+  EXPECT_TRUE(listed->front().active);
+
+  const std::string bytes(std::string((*a)->key.str()));
+  std::shared_ptr<const DataKey> kept = *a;
+  store.reset();
+  EXPECT_EQ(kept->key.str(), bytes) << "a handed-out key stays valid after the store is gone";
+}
+
+TEST_F(SoftwareKeyStoreTest, DataKeyRing_Rotate_ChangesActive_OldKeysStillFound_AlsoAfterReopening) {
+  std::string old_id, old_bytes, new_id, new_bytes;
+  {
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    DataKeyRing& ring = *store;
+    auto before = ring.active_data_key();
+    ASSERT_TRUE(before);
+    old_id = (*before)->id;
+    old_bytes = std::string((*before)->key.str());
+
+    auto rotated = ring.rotate_data_key();
+    ASSERT_TRUE(rotated) << rotated.error().to_string();
+    new_id = *rotated;
+    EXPECT_NE(new_id, old_id);
+    auto after = ring.active_data_key();
+    ASSERT_TRUE(after);
+    EXPECT_EQ((*after)->id, new_id);
+    new_bytes = std::string((*after)->key.str());
+    EXPECT_NE(new_bytes, old_bytes);
+
+    auto old_key = ring.find_data_key(old_id);
+    ASSERT_TRUE(old_key) << old_key.error().to_string();
+    EXPECT_EQ((*old_key)->id, old_id);
+    EXPECT_EQ((*old_key)->key.str(), old_bytes);
+    auto listed = ring.data_keys();
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->size(), 2u);
+    for (const auto& dk : *listed) EXPECT_EQ(dk.active, dk.id == new_id) << dk.id;
+  }
+  auto reopened = open_store();
+  ASSERT_NE(reopened, nullptr);
+  DataKeyRing& ring = *reopened;
+  auto active = ring.active_data_key();
+  ASSERT_TRUE(active);
+  EXPECT_EQ((*active)->id, new_id);
+  EXPECT_EQ((*active)->key.str(), new_bytes);
+  auto old_key = ring.find_data_key(old_id);
+  ASSERT_TRUE(old_key) << old_key.error().to_string();
+  EXPECT_EQ((*old_key)->key.str(), old_bytes);
+}
+
+TEST_F(SoftwareKeyStoreTest, DataKeyRing_RotationByAnotherInstance_IsUsedAtOnce) {
+  auto writer = open_store();
+  auto other = open_store();
+  ASSERT_TRUE(writer && other);
+  auto first = other->active_data_key();
+  ASSERT_TRUE(first);
+  auto rotated = writer->rotate_data_key();
+  ASSERT_TRUE(rotated);
+  auto now = other->active_data_key();
+  ASSERT_TRUE(now) << now.error().to_string();
+  EXPECT_EQ((*now)->id, *rotated);
+  auto found = other->find_data_key(*rotated);
+  ASSERT_TRUE(found);
+  EXPECT_EQ((*found)->key.str(), (*now)->key.str());
+}
+
+TEST_F(SoftwareKeyStoreTest, DataKeyRing_UnknownId_KeyNotFound) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  for (std::string id : {"dk-0000000000000000", "", "../data_keys", "soft:00"}) {
+    auto r = store->find_data_key(id);
+    ASSERT_FALSE(r) << id;
+    EXPECT_EQ(r.error().code, Errc::key_not_found) << r.error().to_string();
+  }
+  // Another directory under the same master key is another ring: the keys sealing private
+  // keys and the keys encrypting data stay apart.
+  SoftwareKeyStoreOptions o = key_file_options(m_master);
+  o.directory = m_dir / "data-keys";
+  auto data_ring = SoftwareKeyStore::open(std::move(o));
+  ASSERT_TRUE(data_ring) << data_ring.error().to_string();
+  auto theirs = (*data_ring)->active_data_key();
+  ASSERT_TRUE(theirs);
+  EXPECT_ERRC(store->find_data_key((*theirs)->id), Errc::key_not_found);
+}
+
+TEST_F(SoftwareKeyStoreTest, PrivateKeyWhoseDataKeyIsGone_KeyBackend) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  auto info = store->create_key(CreateKeyRequest{"orphan", KeyAlgorithm::ec_p256});
+  ASSERT_TRUE(info);
+  auto j = key_file_json(info->ref);
+  j["data_key"] = "dk-0000000000000000";
+  cartorio::testing::write_file(key_file(info->ref), j.dump());
+  auto fresh = open_store();  // nothing unsealed in memory yet
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_ERRC(fresh->signer(info->ref, KeyUse{"test", "test", ""}), Errc::key_backend);
+}
+
 TEST_F(SoftwareKeyStoreTest, RefEscapingTheDirectory_KeyNotFound) {
   auto store = open_store();
   ASSERT_NE(store, nullptr);

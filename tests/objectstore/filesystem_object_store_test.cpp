@@ -8,10 +8,14 @@
 #include "support/test_support.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <regex>
 #include <thread>
 
 namespace {
@@ -44,6 +48,31 @@ class FilesystemObjectStoreTest : public ::testing::Test {
     std::vector<std::string> out;
     if (page)
       for (const auto& e : page->entries) out.push_back(e.key);
+    return out;
+  }
+
+  std::vector<std::string> version_ids(std::string_view key) {
+    auto page = store().list_versions(key);
+    EXPECT_TRUE(page) << page.error().to_string();
+    std::vector<std::string> out;
+    if (page)
+      for (const auto& e : page->entries) out.push_back(e.version_id);
+    return out;
+  }
+
+  void erase_every_version(std::string_view key) {
+    for (const auto& id : version_ids(key)) {
+      auto removed = store().erase_version(key, id);
+      ASSERT_TRUE(removed) << removed.error().to_string();
+      EXPECT_TRUE(*removed) << id;
+    }
+  }
+
+  // The names in a directory, sorted.
+  static std::vector<std::string> names_in(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
     return out;
   }
 
@@ -99,17 +128,6 @@ TEST_F(FilesystemObjectStoreTest, LastModified_ComesFromTheInjectedClock) {
   m_clock.advance(1500ms);
   ASSERT_TRUE(store().put("k", "v2"));
   EXPECT_EQ(store().head("k")->last_modified, TimePoint(std::chrono::seconds(1'700'000'124)));
-}
-
-TEST_F(FilesystemObjectStoreTest, Erase_RemovesDirectoriesItEmptied_AndNoOthers) {
-  ASSERT_TRUE(store().put("x/y/z", "1"));
-  ASSERT_TRUE(store().put("x/w", "2"));
-  ASSERT_TRUE(*store().erase("x/y/z"));
-  EXPECT_FALSE(fs::exists(m_root / "x" / "y"));
-  EXPECT_TRUE(fs::exists(m_root / "x" / "w#obj"));
-  ASSERT_TRUE(*store().erase("x/w"));
-  EXPECT_FALSE(fs::exists(m_root / "x"));
-  EXPECT_TRUE(fs::is_directory(m_root)) << "the root itself stays";
 }
 
 // --- keys cannot leave the root ---------------------------------------------------------
@@ -222,14 +240,308 @@ TEST_F(FilesystemObjectStoreTest, StaleLinkOfACrashedPutIfAbsent_IsSwept_ObjectS
   EXPECT_EQ(store().get("once")->data, "document");
 }
 
-TEST_F(FilesystemObjectStoreTest, NoStagedFileRemains_AfterPutsAndRefusedPuts) {
+TEST_F(FilesystemObjectStoreTest, NoStagedOrLockFileRemains_AfterWritesAndRefusedWrites) {
   ASSERT_TRUE(store().put("d/a", "1"));
-  ASSERT_TRUE(store().put("d/a", "2"));
+  auto second = store().put("d/a", "2");
+  ASSERT_TRUE(second);
   ASSERT_TRUE(*store().put_if_absent("d/b", "1"));
   ASSERT_FALSE(*store().put_if_absent("d/b", "2"));
+  ASSERT_TRUE(*store().erase("d/b"));
+  ASSERT_FALSE(*store().erase("d/b"));
+  ASSERT_TRUE(*store().erase_version("d/a", second->version_id));
   ASSERT_TRUE(store().check());
-  for (const auto& e : fs::recursive_directory_iterator(m_root))
+  for (const auto& e : fs::recursive_directory_iterator(m_root)) {
     EXPECT_FALSE(e.path().filename().string().starts_with("#tmp.")) << e.path();
+    EXPECT_FALSE(e.path().filename().string().ends_with("#lock")) << e.path();
+  }
+}
+
+// --- versions on disk -------------------------------------------------------------------
+
+TEST_F(FilesystemObjectStoreTest, Versions_NoncurrentOnesLiveInTheKeysVersionsDirectory) {
+  auto put1 = store().put("docs/a", "one");
+  ASSERT_TRUE(put1);
+  auto put2 = store().put("docs/a", "two");
+  ASSERT_TRUE(put2);
+  const auto dir = m_root / "docs";
+  EXPECT_EQ(names_in(dir), (std::vector<std::string>{"a#obj", "a#v"})) << "no lock file stays behind";
+  EXPECT_EQ(names_in(dir / "a#v"), std::vector<std::string>{put1->version_id});
+  EXPECT_EQ(mode_of(dir / "a#v"), 0700u);
+  EXPECT_EQ(mode_of(dir / "a#v" / put1->version_id), 0600u);
+  cartorio::testing::expect_contains(read_file(dir / "a#obj"), "\"version_id\":\"" + put2->version_id + "\"");
+  cartorio::testing::expect_contains(read_file(dir / "a#v" / put1->version_id),
+                                     "\"version_id\":\"" + put1->version_id + "\"");
+
+  ASSERT_TRUE(*store().erase("docs/a"));
+  // The delete marker is the current state: "#obj" holds it, header only.
+  const std::string marker = read_file(dir / "a#obj");
+  cartorio::testing::expect_contains(marker, "\"delete_marker\":true");
+  EXPECT_TRUE(marker.starts_with("cartorio-object 1\n{") && marker.ends_with("}\n")) << marker;
+  EXPECT_EQ(names_in(dir / "a#v"), (std::vector<std::string>{put1->version_id, put2->version_id}));
+  EXPECT_TRUE(keys().empty());
+  auto versioned = store().list_versioned_keys();
+  ASSERT_TRUE(versioned);
+  ASSERT_EQ(versioned->entries.size(), 1u);
+  EXPECT_EQ(versioned->entries[0].key, "docs/a");
+}
+
+TEST_F(FilesystemObjectStoreTest, VersionIds_AreFixedWidth_AndIncrease_WhileTheClockStandsStill) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto put = store().put("k", std::to_string(i));
+    ASSERT_TRUE(put) << put.error().to_string();
+    ids.push_back(put->version_id);
+  }
+  const std::regex format("[0-9]{20}\\.[0-9a-f]{8}");
+  for (const auto& id : ids) EXPECT_TRUE(std::regex_match(id, format)) << id;
+  EXPECT_EQ(ids[0].substr(0, 20), "00001700000123000000") << "microseconds since the epoch, by the injected clock";
+  for (std::size_t i = 1; i < ids.size(); ++i) {
+    EXPECT_LT(ids[i - 1], ids[i]) << "byte order is age order";
+    EXPECT_EQ(std::stoull(ids[i].substr(0, 20)), std::stoull(ids[i - 1].substr(0, 20)) + 1);
+  }
+  m_clock.advance(2s);
+  auto later = store().put("k", "later");
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->version_id.substr(0, 20), "00001700000125000000");
+  m_clock.set(TimePoint(std::chrono::seconds(1'600'000'000)));  // the clock went back
+  auto earlier = store().put("k", "clock went back");
+  ASSERT_TRUE(earlier);
+  EXPECT_LT(later->version_id, earlier->version_id) << "still after the newest version";
+}
+
+TEST_F(FilesystemObjectStoreTest, VersionIds_AreNotHandedOutAgain_AfterTheNewestIsErased) {
+  auto put1 = store().put("k", "1");
+  ASSERT_TRUE(put1);
+  auto put2 = store().put("k", "2");
+  ASSERT_TRUE(put2);
+  ASSERT_TRUE(*store().erase_version("k", put2->version_id));
+  auto put3 = store().put("k", "3");  // the clock has not moved: same time part as put2's id
+  ASSERT_TRUE(put3);
+  EXPECT_EQ(put3->version_id.substr(0, 20), put2->version_id.substr(0, 20));
+  EXPECT_NE(put3->version_id, put2->version_id) << "the random part tells them apart";
+  EXPECT_LT(put1->version_id, put3->version_id);
+  EXPECT_ERRC(store().get_version("k", put2->version_id), Errc::not_found);
+}
+
+TEST_F(FilesystemObjectStoreTest, FileWrittenBeforeVersions_IsVersionNull_TheOldest) {
+  const std::string data = "legacy bytes";
+  write_file(m_root / "old#obj", "cartorio-object 1\n{\"key\":\"old\",\"size\":12,\"sha256\":\"" +
+                                     cartorio::objectstore::etag_of(data) +
+                                     "\",\"content_type\":\"text/plain\",\"last_modified\":1600000000,"
+                                     "\"metadata\":{}}\n" +
+                                     data);
+  auto head = store().head("old");
+  ASSERT_TRUE(head) << head.error().to_string();
+  EXPECT_EQ(head->version_id, "null");
+  EXPECT_EQ(store().get("old")->data, data);
+  EXPECT_EQ(version_ids("old"), std::vector<std::string>{"null"});
+
+  auto put = store().put("old", "new bytes");
+  ASSERT_TRUE(put) << put.error().to_string();
+  EXPECT_EQ(version_ids("old"), (std::vector<std::string>{put->version_id, "null"}));
+  EXPECT_TRUE(fs::is_regular_file(m_root / "old#v" / "null"));
+  auto legacy = store().get_version("old", "null");
+  ASSERT_TRUE(legacy) << legacy.error().to_string();
+  EXPECT_EQ(legacy->data, data);
+  EXPECT_EQ(legacy->info.version_id, "null");
+  EXPECT_EQ(legacy->info.content_type, "text/plain");
+  ASSERT_TRUE(*store().erase_version("old", "null"));
+  EXPECT_EQ(version_ids("old"), std::vector<std::string>{put->version_id});
+}
+
+TEST_F(FilesystemObjectStoreTest, EraseKeepsDirectories_ErasingEveryVersionPrunesThem_AndNoOthers) {
+  ASSERT_TRUE(store().put("x/y/z", "1"));
+  ASSERT_TRUE(store().put("x/w", "2"));
+  ASSERT_TRUE(*store().erase("x/y/z"));
+  EXPECT_TRUE(fs::exists(m_root / "x" / "y" / "z#obj")) << "the delete marker";
+  EXPECT_TRUE(fs::is_directory(m_root / "x" / "y" / "z#v"));
+  erase_every_version("x/y/z");
+  EXPECT_FALSE(fs::exists(m_root / "x" / "y"));
+  EXPECT_TRUE(fs::exists(m_root / "x" / "w#obj"));
+  ASSERT_TRUE(*store().erase("x/w"));
+  erase_every_version("x/w");
+  EXPECT_FALSE(fs::exists(m_root / "x"));
+  EXPECT_TRUE(fs::is_directory(m_root)) << "the root itself stays";
+  EXPECT_TRUE(names_in(m_root).empty());
+}
+
+TEST_F(FilesystemObjectStoreTest, EraseVersion_RemovesTheVersionsDirectoryWhenItEmpties) {
+  auto put1 = store().put("k", "1");
+  ASSERT_TRUE(put1);
+  ASSERT_TRUE(store().put("k", "2"));
+  ASSERT_TRUE(fs::is_directory(m_root / "k#v"));
+  ASSERT_TRUE(*store().erase_version("k", put1->version_id));
+  EXPECT_EQ(names_in(m_root), std::vector<std::string>{"k#obj"});
+}
+
+// --- versions: crash leftovers ----------------------------------------------------------
+
+TEST_F(FilesystemObjectStoreTest, CrashLeftover_TwinOfTheCurrentVersion_IsListedOnce_AndTakenOver) {
+  auto put1 = store().put("k", "v1");
+  ASSERT_TRUE(put1);
+  auto put2 = store().put("k", "v2");
+  ASSERT_TRUE(put2);
+  // A put or erase that died after filing "#obj" under its id, before replacing "#obj".
+  fs::create_hard_link(m_root / "k#obj", m_root / "k#v" / put2->version_id);
+  EXPECT_EQ(version_ids("k"), (std::vector<std::string>{put2->version_id, put1->version_id}));
+  auto page = store().list_versions("k");
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(page->entries[0].is_latest);
+  EXPECT_FALSE(page->entries[1].is_latest);
+  EXPECT_EQ(store().get_version("k", put2->version_id)->data, "v2");
+
+  auto put3 = store().put("k", "v3");  // its link of "#obj" finds the twin already there
+  ASSERT_TRUE(put3) << put3.error().to_string();
+  EXPECT_EQ(version_ids("k"), (std::vector<std::string>{put3->version_id, put2->version_id, put1->version_id}));
+  EXPECT_EQ(store().get_version("k", put2->version_id)->data, "v2");
+}
+
+TEST_F(FilesystemObjectStoreTest, CrashLeftover_TwinGoesWithTheCurrentVersion) {
+  auto put1 = store().put("k", "v1");
+  ASSERT_TRUE(put1);
+  auto put2 = store().put("k", "v2");
+  ASSERT_TRUE(put2);
+  fs::create_hard_link(m_root / "k#obj", m_root / "k#v" / put2->version_id);
+  ASSERT_TRUE(*store().erase_version("k", put2->version_id));
+  EXPECT_EQ(version_ids("k"), std::vector<std::string>{put1->version_id}) << "the twin did not come back";
+  EXPECT_EQ(store().get("k")->data, "v1");
+
+  // A key whose only version has a twin: erasing it removes the key and its directories.
+  auto only = store().put("d/only", "x");
+  ASSERT_TRUE(only);
+  fs::create_directory(m_root / "d" / "only#v");
+  fs::create_hard_link(m_root / "d" / "only#obj", m_root / "d" / "only#v" / only->version_id);
+  EXPECT_EQ(version_ids("d/only"), std::vector<std::string>{only->version_id});
+  ASSERT_TRUE(*store().erase_version("d/only", only->version_id));
+  EXPECT_TRUE(version_ids("d/only").empty());
+  EXPECT_FALSE(fs::exists(m_root / "d"));
+}
+
+TEST_F(FilesystemObjectStoreTest, CrashLeftover_LockFile_IsTakenOverByTheNextWriter_AndSweptUnlessHeld) {
+  write_file(m_root / "k#lock", "");  // a writer died holding it: flock let go with the process
+  ASSERT_TRUE(store().put("k", "v"));
+  EXPECT_FALSE(fs::exists(m_root / "k#lock")) << "the next writer takes it over and removes it";
+
+  write_file(m_root / "stale#lock", "");
+  write_file(m_root / "held#lock", "");
+  const int fd = ::open((m_root / "held#lock").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // a writer at work
+  auto swept = store().remove_stale_temp_files(1h);
+  ASSERT_TRUE(swept) << swept.error().to_string();
+  EXPECT_EQ(*swept, 1u);
+  EXPECT_FALSE(fs::exists(m_root / "stale#lock"));
+  EXPECT_TRUE(fs::exists(m_root / "held#lock")) << "a held lock stays";
+  ::close(fd);
+  EXPECT_EQ(keys(), std::vector<std::string>{"k"});
+}
+
+TEST_F(FilesystemObjectStoreTest, WritersOfOneKey_WhileItsDirectoriesArePruned_AllSucceed_AndLeaveNoLocks) {
+  // Each thread puts, erases, and now and then erases every version, so the key's
+  // directories go and come back under the others' writes and their lock files.
+  constexpr int kThreads = 4, kRounds = 12;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        if (!store().put("p/q/k", "t" + std::to_string(t))) ++errors;
+        if (!store().erase("p/q/k")) ++errors;
+        if (i % 3 != 0) continue;
+        auto page = store().list_versions("p/q/k");
+        if (!page) {
+          ++errors;
+          continue;
+        }
+        for (const auto& v : page->entries)
+          if (!store().erase_version("p/q/k", v.version_id)) ++errors;  // false: another thread was first
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  if (fs::exists(m_root / "p")) {
+    for (const auto& e : fs::recursive_directory_iterator(m_root)) {
+      const std::string name = e.path().filename().string();
+      EXPECT_FALSE(name.ends_with("#lock") || name.starts_with("#tmp.")) << e.path();
+    }
+    const auto ids = version_ids("p/q/k");
+    EXPECT_EQ(fs::exists(m_root / "p" / "q" / "k#obj"), !ids.empty()) << "\"#obj\" exactly when versions remain";
+  }
+  erase_every_version("p/q/k");
+  EXPECT_TRUE(names_in(m_root).empty());
+}
+
+// --- versions: what is not ours ---------------------------------------------------------
+
+TEST_F(FilesystemObjectStoreTest, VersionIdsNotOfThisBackend_NeverNameAFile) {
+  auto put1 = store().put("a/k", "v1");
+  ASSERT_TRUE(put1);
+  ASSERT_TRUE(store().put("a/k", "v2"));
+  write_file(m_root / "a" / "k#v" / "foreign", "an operator's note");
+  // Valid ids by the contract's charset, but not this backend's format.
+  for (const char* id : {"..", ".", "foreign", "0", "00000000000000000001", "99999999999999999999.00000000"}) {
+    SCOPED_TRACE(id);
+    EXPECT_ERRC(store().get_version("a/k", id), Errc::not_found);
+    auto removed = store().erase_version("a/k", id);
+    ASSERT_TRUE(removed) << removed.error().to_string();
+    EXPECT_FALSE(*removed);
+    EXPECT_ERRC(store().list_versions("a/k", 10, id), Errc::not_found);
+  }
+  EXPECT_EQ(version_ids("a/k").size(), 2u) << "a foreign file in \"#v\" is not a version";
+  EXPECT_TRUE(fs::exists(m_root / "a" / "k#v" / "foreign"));
+  EXPECT_TRUE(fs::exists(m_root / "a" / "k#v" / put1->version_id));
+  EXPECT_EQ(store().get("a/k")->data, "v2");
+}
+
+TEST_F(FilesystemObjectStoreTest, SymlinkedVersionsDirectory_IsNeverFollowed) {
+  auto put1 = store().put("k", "v1");
+  ASSERT_TRUE(put1);
+  ASSERT_TRUE(store().put("k", "v2"));
+  fs::rename(m_root / "k#v", m_outside / "k#v");
+  fs::create_directory_symlink(m_outside / "k#v", m_root / "k#v");
+
+  EXPECT_ERRC(store().put("k", "v3"), Errc::store_error);
+  EXPECT_ERRC(store().erase("k"), Errc::store_error);
+  EXPECT_ERRC(store().list_versions("k"), Errc::store_error);
+  EXPECT_ERRC(store().get_version("k", put1->version_id), Errc::store_error);
+  EXPECT_ERRC(store().erase_version("k", put1->version_id), Errc::store_error);
+  EXPECT_EQ(store().get("k")->data, "v2") << "a refused write changes nothing";
+  EXPECT_EQ(names_in(m_outside / "k#v"), std::vector<std::string>{put1->version_id});
+}
+
+TEST_F(FilesystemObjectStoreTest, VersionFileRenamedByHand_IsReported) {
+  auto put1 = store().put("k", "v1");
+  ASSERT_TRUE(put1);
+  ASSERT_TRUE(store().put("k", "v2"));
+  const std::string other = "00000000000000000001.00000000";
+  fs::rename(m_root / "k#v" / put1->version_id, m_root / "k#v" / other);
+  auto got = store().get_version("k", other);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, Errc::store_error);
+  cartorio::testing::expect_contains(got.error().message, put1->version_id);
+  EXPECT_ERRC(store().list_versions("k"), Errc::store_error);
+}
+
+TEST_F(FilesystemObjectStoreTest, DamagedCurrentFile_IsNeitherReplacedNorErased) {
+  // Its version id is unreadable, so it cannot be kept as a version: refused, not destroyed.
+  write_file(m_root / "raw#obj", "just bytes");
+  EXPECT_ERRC(store().put("raw", "x"), Errc::store_error);
+  EXPECT_ERRC(store().put_if_absent("raw", "x"), Errc::store_error);
+  EXPECT_ERRC(store().erase("raw"), Errc::store_error);
+  EXPECT_ERRC(store().list_versions("raw"), Errc::store_error);
+  EXPECT_EQ(read_file(m_root / "raw#obj"), "just bytes");
+}
+
+TEST_F(FilesystemObjectStoreTest, HeaderWithAMalformedVersionId_IsReported) {
+  ASSERT_TRUE(store().put("k", "v"));
+  std::string file = read_file(m_root / "k#obj");
+  const auto at = file.find("\"version_id\":\"") + 14;
+  file.replace(at, 29, "../../../../../../../outside.");  // same length: the size still matches
+  write_file(m_root / "k#obj", file);
+  EXPECT_ERRC(store().get("k"), Errc::store_error);
+  EXPECT_ERRC(store().put("k", "v2"), Errc::store_error);  // never used as a file name
+  EXPECT_FALSE(fs::exists(m_root / "k#v"));
 }
 
 // --- damage on disk ---------------------------------------------------------------------

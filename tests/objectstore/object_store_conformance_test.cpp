@@ -1,9 +1,10 @@
-// One behaviour suite for objectstore::ObjectStore, run on every backend (the filesystem
-// for now; S3 joins with one line in `Backends`). A backend is correct when it passes all
-// of it. What only one backend can show (its layout on disk, symbolic links planted in
-// its root) lives in that backend's own test file.
+// One behaviour suite for objectstore::ObjectStore, run on every backend: the filesystem,
+// the fixture's S3 server, and the encryption decorator over each. A backend is correct
+// when it passes all of it. What only one backend can show (its layout on disk, symbolic
+// links planted in its root) lives in that backend's own test file.
 #include "objectstore/object_store.h"
 
+#include "encrypted_backend.h"
 #include "object_store_backends.h"
 
 #include <gtest/gtest.h>
@@ -23,8 +24,10 @@ namespace {
 using namespace std::chrono_literals;
 using cartorio::core::Errc;
 using cartorio::objectstore::ListPage;
+using cartorio::objectstore::ObjectInfo;
 using cartorio::objectstore::ObjectStore;
 using cartorio::objectstore::PutOptions;
+using cartorio::objectstore::VersionEntry;
 using cartorio::objectstore_test::OpenOptions;
 
 template <class Backend>
@@ -76,9 +79,44 @@ class ObjectStoreConformance : public ::testing::Test {
     }
   }
 
+  std::vector<VersionEntry> versions(std::string_view key) {
+    auto page = store().list_versions(key);
+    EXPECT_TRUE(page) << page.error().to_string();
+    if (!page) return {};
+    EXPECT_FALSE(page->truncated);
+    return page->entries;
+  }
+
+  std::vector<std::string> version_ids(std::string_view key) {
+    std::vector<std::string> out;
+    for (const auto& e : versions(key)) out.push_back(e.version_id);
+    return out;
+  }
+
+  std::vector<std::string> versioned_keys(std::string_view prefix = {}, std::size_t limit = 1000,
+                                          std::string_view start_after = {}) {
+    auto page = store().list_versioned_keys(prefix, limit, start_after);
+    EXPECT_TRUE(page) << page.error().to_string();
+    std::vector<std::string> out;
+    if (page)
+      for (const auto& e : page->entries) out.push_back(e.key);
+    return out;
+  }
+
   Backend m_backend;  // declared first: outlives the stores opened on it
   std::unique_ptr<ObjectStore> m_store;
 };
+
+// Every field of an ObjectInfo.
+void expect_same_info(const ObjectInfo& got, const ObjectInfo& want) {
+  EXPECT_EQ(got.key, want.key);
+  EXPECT_EQ(got.size, want.size);
+  EXPECT_EQ(got.etag, want.etag);
+  EXPECT_EQ(got.content_type, want.content_type);
+  EXPECT_EQ(got.last_modified, want.last_modified);
+  EXPECT_EQ(got.metadata, want.metadata);
+  EXPECT_EQ(got.version_id, want.version_id);
+}
 
 std::string every_byte() {
   std::string s;
@@ -91,16 +129,22 @@ std::string every_byte() {
 
 // Global names so CTest lists cases as ObjectStoreConformance/<Backend>.<Case>.
 class Filesystem : public cartorio::objectstore_test::FilesystemBackend {};
+class S3 : public cartorio::objectstore_test::S3Backend {};
+class EncryptedFilesystem : public cartorio::objectstore_test::EncryptedFilesystemBackend {};
+class EncryptedS3 : public cartorio::objectstore_test::EncryptedS3Backend {};
 
 namespace {
 
 struct BackendNames {
   template <class T>
   static std::string GetName(int) {
+    if (std::is_same_v<T, S3>) return "S3";
+    if (std::is_same_v<T, EncryptedFilesystem>) return "EncryptedFilesystem";
+    if (std::is_same_v<T, EncryptedS3>) return "EncryptedS3";
     return "Filesystem";
   }
 };
-using Backends = ::testing::Types<Filesystem>;
+using Backends = ::testing::Types<Filesystem, S3, EncryptedFilesystem, EncryptedS3>;
 TYPED_TEST_SUITE(ObjectStoreConformance, Backends, BackendNames);
 
 // --- round trips ------------------------------------------------------------------------
@@ -150,6 +194,8 @@ TYPED_TEST(ObjectStoreConformance, Put_ThenGet_RoundTripsBinaryData_WithItsInfo)
   EXPECT_EQ(got->info.content_type, "application/pdf");
   EXPECT_EQ(got->info.metadata, o.metadata);
   EXPECT_EQ(got->info.last_modified, put->last_modified);
+  EXPECT_TRUE(cartorio::objectstore::check_version_id(put->version_id)) << "an opaque id of [A-Za-z0-9._-]";
+  EXPECT_EQ(got->info.version_id, put->version_id);
 }
 
 TYPED_TEST(ObjectStoreConformance, Head_ReportsWhatPutReturned) {
@@ -166,6 +212,7 @@ TYPED_TEST(ObjectStoreConformance, Head_ReportsWhatPutReturned) {
   EXPECT_EQ(head->content_type, "application/pkix-crl");
   EXPECT_EQ(head->metadata, o.metadata);
   EXPECT_EQ(head->last_modified, put->last_modified);
+  EXPECT_EQ(head->version_id, put->version_id);
 }
 
 TYPED_TEST(ObjectStoreConformance, EmptyObject_RoundTrips) {
@@ -230,7 +277,7 @@ TYPED_TEST(ObjectStoreConformance, LastModified_IsThePutTime_InWholeSeconds) {
   const auto after = this->m_backend.now();
   EXPECT_EQ(put->last_modified, std::chrono::floor<std::chrono::seconds>(put->last_modified));
   EXPECT_GE(put->last_modified, before);
-  EXPECT_LE(put->last_modified, after);
+  EXPECT_LE(put->last_modified, after + TypeParam::kLastModifiedSlack);
 }
 
 TYPED_TEST(ObjectStoreConformance, Objects_SurviveReopening) {
@@ -597,8 +644,17 @@ TYPED_TEST(ObjectStoreConformance, ConcurrentWritersToDifferentKeys_AllLand) {
       for (int i = 0; i < kEach; ++i) {
         const std::string k = "shared/dir/t" + std::to_string(t) + "-" + std::to_string(i);
         if (!this->store().put(k, k)) ++failures;
-        // Erasing empties the shared directory now and then, racing the others' puts.
-        if (i % 2 == 0 && !this->store().erase(k)) ++failures;
+        if (i % 2 != 0) continue;
+        // Erasing every version removes the key, emptying the shared directory now and then,
+        // racing the others' puts.
+        if (!this->store().erase(k)) ++failures;
+        auto versions = this->store().list_versions(k);
+        if (!versions) {
+          ++failures;
+          continue;
+        }
+        for (const auto& v : versions->entries)
+          if (auto removed = this->store().erase_version(k, v.version_id); !removed || !*removed) ++failures;
       }
     });
   }
@@ -606,6 +662,442 @@ TYPED_TEST(ObjectStoreConformance, ConcurrentWritersToDifferentKeys_AllLand) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(this->keys("shared/").size(), static_cast<std::size_t>(kThreads * kEach / 2));
   for (const auto& k : this->keys("shared/")) EXPECT_EQ(this->data_of(k), k);
+}
+
+// --- versions ---------------------------------------------------------------------------
+
+TYPED_TEST(ObjectStoreConformance, Versions_PutTwice_KeepsBoth_NewestFirst_EachReadableById) {
+  PutOptions first;
+  first.content_type = "text/plain";
+  first.metadata = {{"v", "1"}};
+  auto put1 = this->store().put("doc", "one", first);
+  ASSERT_OK(put1);
+  auto head1 = this->store().head("doc");
+  ASSERT_OK(head1);
+  PutOptions second;
+  second.content_type = "application/json";
+  auto put2 = this->store().put("doc", "second", second);
+  ASSERT_OK(put2);
+  auto head2 = this->store().head("doc");
+  ASSERT_OK(head2);
+
+  ASSERT_OK(cartorio::objectstore::check_version_id(put1->version_id));
+  ASSERT_OK(cartorio::objectstore::check_version_id(put2->version_id));
+  EXPECT_NE(put1->version_id, put2->version_id);
+  EXPECT_EQ(head1->version_id, put1->version_id);
+  EXPECT_EQ(head2->version_id, put2->version_id);
+  EXPECT_EQ(this->store().get("doc")->info.version_id, put2->version_id);
+
+  const auto v = this->versions("doc");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].version_id, put2->version_id);
+  EXPECT_TRUE(v[0].is_latest);
+  EXPECT_FALSE(v[0].delete_marker);
+  EXPECT_EQ(v[0].size, 6u);
+  EXPECT_EQ(v[0].last_modified, put2->last_modified);
+  EXPECT_EQ(v[1].version_id, put1->version_id);
+  EXPECT_FALSE(v[1].is_latest);
+  EXPECT_FALSE(v[1].delete_marker);
+  EXPECT_EQ(v[1].size, 3u);
+  EXPECT_EQ(v[1].last_modified, put1->last_modified);
+
+  auto old = this->store().get_version("doc", put1->version_id);
+  ASSERT_OK(old);
+  EXPECT_EQ(old->data, "one");
+  expect_same_info(old->info, *head1);
+  auto now = this->store().get_version("doc", put2->version_id);
+  ASSERT_OK(now);
+  EXPECT_EQ(now->data, "second");
+  expect_same_info(now->info, *head2);
+  EXPECT_EQ(this->data_of("doc"), "second");
+  EXPECT_EQ(this->keys(), std::vector<std::string>{"doc"}) << "one key, however many versions";
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_PutsInQuickSuccession_GetDistinctIds_InPutOrder) {
+  std::vector<std::string> put_ids;
+  for (int i = 0; i < 8; ++i) {
+    auto put = this->store().put("fast", "v" + std::to_string(i));
+    ASSERT_OK(put);
+    put_ids.push_back(put->version_id);
+  }
+  EXPECT_EQ(std::set<std::string>(put_ids.begin(), put_ids.end()).size(), put_ids.size());
+  std::reverse(put_ids.begin(), put_ids.end());
+  EXPECT_EQ(this->version_ids("fast"), put_ids) << "newest first";
+  for (std::size_t i = 0; i < put_ids.size(); ++i)
+    EXPECT_EQ(this->store().get_version("fast", put_ids[i])->data, "v" + std::to_string(put_ids.size() - 1 - i));
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_Erase_LeavesADeleteMarkerOnTop_OldVersionsStayReadable) {
+  auto put1 = this->store().put("k", "v1");
+  ASSERT_OK(put1);
+  auto put2 = this->store().put("k", "v2");
+  ASSERT_OK(put2);
+  auto erased = this->store().erase("k");
+  ASSERT_OK(erased);
+  EXPECT_TRUE(*erased);
+  EXPECT_ERRC(this->store().get("k"), Errc::not_found);
+  EXPECT_ERRC(this->store().head("k"), Errc::not_found);
+  EXPECT_TRUE(this->keys().empty());
+
+  const auto v = this->versions("k");
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_TRUE(v[0].delete_marker);
+  EXPECT_TRUE(v[0].is_latest);
+  EXPECT_EQ(v[0].size, 0u);
+  EXPECT_NE(v[0].version_id, put2->version_id);
+  EXPECT_NE(v[0].version_id, put1->version_id);
+  EXPECT_EQ(v[1].version_id, put2->version_id);
+  EXPECT_FALSE(v[1].is_latest);
+  EXPECT_EQ(v[2].version_id, put1->version_id);
+  EXPECT_EQ(this->store().get_version("k", put1->version_id)->data, "v1");
+  EXPECT_EQ(this->store().get_version("k", put2->version_id)->data, "v2");
+  EXPECT_ERRC(this->store().get_version("k", v[0].version_id), Errc::not_found);  // a delete marker has no bytes
+
+  // Erasing what is already erased, or never was, changes nothing: no second marker.
+  auto again = this->store().erase("k");
+  ASSERT_OK(again);
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(this->versions("k").size(), 3u);
+  auto never = this->store().erase("never/was");
+  ASSERT_OK(never);
+  EXPECT_FALSE(*never);
+  EXPECT_TRUE(this->versions("never/was").empty());
+  EXPECT_EQ(this->versioned_keys(), std::vector<std::string>{"k"});
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_EraseVersionOfTheDeleteMarker_BringsTheObjectBack) {
+  auto put = this->store().put("restore/me", "precious");
+  ASSERT_OK(put);
+  ASSERT_TRUE(*this->store().erase("restore/me"));
+  const auto v = this->versions("restore/me");
+  ASSERT_EQ(v.size(), 2u);
+  ASSERT_TRUE(v[0].delete_marker);
+  auto removed = this->store().erase_version("restore/me", v[0].version_id);
+  ASSERT_OK(removed);
+  EXPECT_TRUE(*removed);
+  EXPECT_EQ(this->data_of("restore/me"), "precious");
+  EXPECT_EQ(this->store().head("restore/me")->version_id, put->version_id);
+  EXPECT_EQ(this->keys(), std::vector<std::string>{"restore/me"});
+  const auto after = this->versions("restore/me");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].version_id, put->version_id);
+  EXPECT_TRUE(after[0].is_latest);
+  EXPECT_FALSE(after[0].delete_marker);
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_EraseVersionOfTheCurrent_MakesThePreviousCurrent) {
+  PutOptions o;
+  o.metadata = {{"n", "1"}};
+  auto put1 = this->store().put("k", "v1", o);
+  ASSERT_OK(put1);
+  auto head1 = this->store().head("k");
+  ASSERT_OK(head1);
+  auto put2 = this->store().put("k", "v2");
+  ASSERT_OK(put2);
+  auto removed = this->store().erase_version("k", put2->version_id);
+  ASSERT_OK(removed);
+  EXPECT_TRUE(*removed);
+  auto got = this->store().get("k");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->data, "v1");
+  expect_same_info(got->info, *head1);
+  EXPECT_EQ(this->version_ids("k"), std::vector<std::string>{put1->version_id});
+  EXPECT_TRUE(this->versions("k")[0].is_latest);
+  EXPECT_ERRC(this->store().get_version("k", put2->version_id), Errc::not_found);
+  auto twice = this->store().erase_version("k", put2->version_id);
+  ASSERT_OK(twice);
+  EXPECT_FALSE(*twice);
+
+  // A noncurrent one goes without touching the current one.
+  auto put3 = this->store().put("k", "v3");
+  ASSERT_OK(put3);
+  ASSERT_TRUE(*this->store().erase_version("k", put1->version_id));
+  EXPECT_EQ(this->data_of("k"), "v3");
+  EXPECT_EQ(this->version_ids("k"), std::vector<std::string>{put3->version_id});
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_EraseVersionOfEveryVersion_RemovesTheKeyForGood) {
+  for (const char* k : {"a/k", "a/k/below", "a/k2"}) ASSERT_OK(this->store().put(k, k));
+  ASSERT_OK(this->store().put("a/k", "second"));
+  ASSERT_TRUE(*this->store().erase("a/k"));
+  const auto ids = this->version_ids("a/k");
+  ASSERT_EQ(ids.size(), 3u);
+  // Oldest first: each removal but the last leaves a current state behind.
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    auto removed = this->store().erase_version("a/k", *it);
+    ASSERT_OK(removed);
+    EXPECT_TRUE(*removed) << *it;
+  }
+  EXPECT_TRUE(this->versions("a/k").empty());
+  EXPECT_ERRC(this->store().get("a/k"), Errc::not_found);
+  EXPECT_EQ(this->keys(), (std::vector<std::string>{"a/k/below", "a/k2"}));
+  EXPECT_EQ(this->versioned_keys(), (std::vector<std::string>{"a/k/below", "a/k2"}));
+  for (const auto& id : ids) EXPECT_ERRC(this->store().get_version("a/k", id), Errc::not_found);
+  EXPECT_EQ(this->data_of("a/k/below"), "a/k/below");
+
+  // The key starts afresh.
+  auto put = this->store().put("a/k", "new life");
+  ASSERT_OK(put);
+  EXPECT_EQ(this->version_ids("a/k"), std::vector<std::string>{put->version_id});
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_ListVersions_Paginates_NewestFirst_EachVersionOnce) {
+  std::vector<std::string> want;
+  for (int i = 0; i < 5; ++i) {
+    auto put = this->store().put("paged", "v" + std::to_string(i));
+    ASSERT_OK(put);
+    want.insert(want.begin(), put->version_id);
+  }
+  std::vector<std::string> got;
+  std::string after;
+  int pages = 0;
+  for (;;) {
+    auto page = this->store().list_versions("paged", 2, after);
+    ASSERT_OK(page);
+    ASSERT_LT(++pages, 10);
+    EXPECT_LE(page->entries.size(), 2u);
+    for (const auto& e : page->entries) {
+      got.push_back(e.version_id);
+      EXPECT_EQ(e.is_latest, got.size() == 1) << "only the newest is the latest";
+    }
+    if (!page->truncated) {
+      EXPECT_TRUE(page->next_after_version.empty());
+      break;
+    }
+    EXPECT_EQ(page->entries.size(), 2u) << "a truncated page must be full";
+    EXPECT_EQ(page->next_after_version, page->entries.back().version_id);
+    after = page->next_after_version;
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(pages, 3);
+
+  auto full = this->store().list_versions("paged", 5);
+  ASSERT_OK(full);
+  EXPECT_EQ(full->entries.size(), 5u);
+  EXPECT_FALSE(full->truncated) << "a full last page is not truncated";
+  auto four = this->store().list_versions("paged", 4);
+  ASSERT_OK(four);
+  EXPECT_TRUE(four->truncated);
+  auto past_the_oldest = this->store().list_versions("paged", 10, want.back());
+  ASSERT_OK(past_the_oldest);
+  EXPECT_TRUE(past_the_oldest->entries.empty());
+  EXPECT_FALSE(past_the_oldest->truncated);
+  auto from_the_middle = this->store().list_versions("paged", 10, want[2]);
+  ASSERT_OK(from_the_middle);
+  ASSERT_EQ(from_the_middle->entries.size(), 2u);
+  EXPECT_EQ(from_the_middle->entries[0].version_id, want[3]);
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_ListVersions_OnlyThatKey) {
+  for (const char* k : {"p", "p/q", "p0", "pp"}) ASSERT_OK(this->store().put(k, k));
+  ASSERT_OK(this->store().put("p", "again"));
+  EXPECT_EQ(this->versions("p").size(), 2u);
+  EXPECT_EQ(this->versions("p/q").size(), 1u);
+  EXPECT_ERRC(this->store().list_versions("p/"), Errc::invalid_argument);
+  EXPECT_TRUE(this->versions("absent").empty());
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_RejectBadArguments_AndReportUnknownVersions) {
+  auto put = this->store().put("k", "v");
+  ASSERT_OK(put);
+  for (const std::string& bad : {std::string(), std::string("a/b"), std::string("a b"), std::string("a#b"),
+                                 std::string(129, 'v'), std::string("caf\xc3\xa9")}) {
+    SCOPED_TRACE(bad);
+    EXPECT_ERRC(this->store().get_version("k", bad), Errc::invalid_argument);
+    EXPECT_ERRC(this->store().erase_version("k", bad), Errc::invalid_argument);
+    if (!bad.empty()) EXPECT_ERRC(this->store().list_versions("k", 10, bad), Errc::invalid_argument);
+  }
+  for (const auto& [key, rule] : bad_keys()) {
+    SCOPED_TRACE(rule);
+    EXPECT_ERRC(this->store().list_versions(key), Errc::invalid_argument);
+    EXPECT_ERRC(this->store().get_version(key, put->version_id), Errc::invalid_argument);
+    EXPECT_ERRC(this->store().erase_version(key, put->version_id), Errc::invalid_argument);
+  }
+  EXPECT_ERRC(this->store().list_versions("k", 0), Errc::invalid_argument);
+  EXPECT_ERRC(this->store().list_versions("k", cartorio::objectstore::kMaxListLimit + 1), Errc::invalid_argument);
+  EXPECT_ERRC(this->store().list_versioned_keys("", 0), Errc::invalid_argument);
+  EXPECT_ERRC(this->store().list_versioned_keys("a b"), Errc::invalid_argument);
+
+  // Well-formed ids that name no version: not found (get), false (erase), not_found (list after).
+  auto put2 = this->store().put("k", "v2");
+  ASSERT_OK(put2);
+  ASSERT_TRUE(*this->store().erase_version("k", put2->version_id));
+  for (const std::string& unknown : {put2->version_id, std::string("nosuchversion")}) {
+    SCOPED_TRACE(unknown);
+    EXPECT_ERRC(this->store().get_version("k", unknown), Errc::not_found);
+    auto removed = this->store().erase_version("k", unknown);
+    ASSERT_OK(removed);
+    EXPECT_FALSE(*removed);
+    EXPECT_ERRC(this->store().list_versions("k", 10, unknown), Errc::not_found);
+  }
+  EXPECT_ERRC(this->store().get_version("other", put->version_id), Errc::not_found);
+  EXPECT_ERRC(this->store().list_versions("other", 10, put->version_id), Errc::not_found);
+  auto other = this->store().erase_version("other", put->version_id);
+  ASSERT_OK(other);
+  EXPECT_FALSE(*other);
+  EXPECT_EQ(this->data_of("k"), "v") << "nothing else changed";
+  EXPECT_EQ(this->version_ids("k"), std::vector<std::string>{put->version_id});
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_PutIfAbsent_SeesAnErasedKeyAsAbsent_AndKeepsItsHistory) {
+  ASSERT_TRUE(*this->store().put_if_absent("once", "first"));
+  ASSERT_TRUE(*this->store().erase("once"));
+  auto again = this->store().put_if_absent("once", "second");
+  ASSERT_OK(again);
+  EXPECT_TRUE(*again) << "a delete marker on top is no current object";
+  EXPECT_EQ(this->data_of("once"), "second");
+  const auto v = this->versions("once");
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_TRUE(v[0].is_latest);
+  EXPECT_FALSE(v[0].delete_marker);
+  EXPECT_TRUE(v[1].delete_marker);
+  EXPECT_FALSE(v[2].delete_marker);
+  EXPECT_EQ(this->store().get_version("once", v[2].version_id)->data, "first");
+  auto taken = this->store().put_if_absent("once", "third");
+  ASSERT_OK(taken);
+  EXPECT_FALSE(*taken);
+  EXPECT_EQ(this->versions("once").size(), 3u) << "a refused put_if_absent leaves no version";
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_ListVersionedKeys_IncludesErasedKeys_ListDoesNot) {
+  ASSERT_OK(this->store().put("a", "aaa"));
+  ASSERT_OK(this->store().put("b", "bbbb"));
+  ASSERT_OK(this->store().put("c/d", "cd"));
+  ASSERT_OK(this->store().put("c/e", "ce"));
+  ASSERT_TRUE(*this->store().erase("b"));
+  ASSERT_TRUE(*this->store().erase("c/d"));
+  EXPECT_EQ(this->keys(), (std::vector<std::string>{"a", "c/e"}));
+  EXPECT_EQ(this->versioned_keys(), (std::vector<std::string>{"a", "b", "c/d", "c/e"}));
+  EXPECT_EQ(this->versioned_keys("c/"), (std::vector<std::string>{"c/d", "c/e"}));
+  EXPECT_EQ(this->versioned_keys("", 1000, "b"), (std::vector<std::string>{"c/d", "c/e"}));
+
+  auto page = this->store().list_versioned_keys();
+  ASSERT_OK(page);
+  ASSERT_EQ(page->entries.size(), 4u);
+  EXPECT_EQ(page->entries[0].size, 3u);
+  EXPECT_EQ(page->entries[0].last_modified, this->store().head("a")->last_modified);
+  EXPECT_EQ(page->entries[1].key, "b");
+  EXPECT_EQ(page->entries[1].size, 0u) << "a deleted key: its delete marker's size";
+  EXPECT_EQ(page->entries[1].last_modified, this->versions("b")[0].last_modified);
+
+  // Pages like list().
+  std::vector<std::string> paged;
+  std::string after;
+  for (int n = 0; n < 10; ++n) {
+    auto p = this->store().list_versioned_keys("", 3, after);
+    ASSERT_OK(p);
+    for (const auto& e : p->entries) paged.push_back(e.key);
+    if (!p->truncated) break;
+    EXPECT_EQ(p->next_start_after, p->entries.back().key);
+    after = p->next_start_after;
+  }
+  EXPECT_EQ(paged, (std::vector<std::string>{"a", "b", "c/d", "c/e"}));
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_SurviveReopening) {
+  auto put1 = this->store().put("kept/doc", "v1");
+  ASSERT_OK(put1);
+  ASSERT_OK(this->store().put("kept/doc", "v2"));
+  ASSERT_TRUE(*this->store().erase("kept/doc"));
+  const auto before = this->versions("kept/doc");
+  this->m_store.reset();
+  auto reopened = this->m_backend.open();
+  ASSERT_OK(reopened);
+  this->m_store = std::move(reopened).value();
+  const auto after = this->versions("kept/doc");
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].version_id, before[i].version_id);
+    EXPECT_EQ(after[i].is_latest, before[i].is_latest);
+    EXPECT_EQ(after[i].delete_marker, before[i].delete_marker);
+    EXPECT_EQ(after[i].size, before[i].size);
+    EXPECT_EQ(after[i].last_modified, before[i].last_modified);
+  }
+  EXPECT_EQ(this->store().get_version("kept/doc", put1->version_id)->data, "v1");
+  EXPECT_ERRC(this->store().get("kept/doc"), Errc::not_found);
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_ConcurrentPutsToOneKey_KeepEveryVersion) {
+  constexpr int kThreads = 4, kEach = 5;
+  std::latch start(kThreads);
+  std::atomic<int> failures{0};
+  std::vector<std::vector<std::pair<std::string, std::string>>> made(kThreads);  // (id, data) per thread
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kEach; ++i) {
+        const std::string data = "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto put = this->store().put("contended", data);
+        if (!put) {
+          ++failures;
+          continue;
+        }
+        made[t].emplace_back(put->version_id, data);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(failures.load(), 0);
+  const auto v = this->versions("contended");
+  ASSERT_EQ(v.size(), static_cast<std::size_t>(kThreads * kEach)) << "no put replaced another's version";
+  EXPECT_TRUE(v[0].is_latest);
+  EXPECT_EQ(v[0].version_id, this->store().head("contended")->version_id);
+  for (int t = 0; t < kThreads; ++t) {
+    std::vector<std::size_t> positions;  // a thread's puts are listed in its own order
+    for (const auto& [id, data] : made[t]) {
+      EXPECT_EQ(this->store().get_version("contended", id)->data, data);
+      const auto it = std::find_if(v.begin(), v.end(), [&](const auto& e) { return e.version_id == id; });
+      ASSERT_NE(it, v.end());
+      positions.push_back(static_cast<std::size_t>(it - v.begin()));
+    }
+    EXPECT_TRUE(std::is_sorted(positions.rbegin(), positions.rend())) << "thread " << t;
+  }
+}
+
+TYPED_TEST(ObjectStoreConformance, Versions_AVersionNeverErased_StaysReadableById_WhileOthersComeAndGo) {
+  // The writer makes the base version noncurrent and current again, over and over (a put
+  // then erase_version of it; an erase then erase_version of its marker): readers by id,
+  // and listings, must find the base version every time.
+  auto base = this->store().put("moving", "base");
+  ASSERT_OK(base);
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0}, bad{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      for (int n = 0; !done || n < 5; ++n) {
+        ++reads;
+        if (r == 0) {
+          auto got = this->store().get_version("moving", base->version_id);
+          if (!got || got->data != "base" || got->info.version_id != base->version_id) ++bad;
+        } else {
+          auto page = this->store().list_versions("moving");
+          if (!page || std::none_of(page->entries.begin(), page->entries.end(),
+                                    [&](const VersionEntry& e) { return e.version_id == base->version_id; }))
+            ++bad;
+        }
+      }
+    });
+  }
+  int write_errors = 0;
+  for (int i = 0; i < 30; ++i) {
+    if (i % 2 == 0) {
+      auto put = this->store().put("moving", "round " + std::to_string(i));
+      if (!put || !this->store().erase_version("moving", put->version_id)) ++write_errors;
+    } else {
+      auto erased = this->store().erase("moving");
+      auto page = this->store().list_versions("moving", 1);
+      if (!erased || !page || page->entries.empty() || !page->entries[0].delete_marker ||
+          !this->store().erase_version("moving", page->entries[0].version_id))
+        ++write_errors;
+    }
+  }
+  done = true;
+  for (auto& th : readers) th.join();
+  EXPECT_EQ(write_errors, 0);
+  EXPECT_EQ(bad.load(), 0) << "of " << reads.load() << " reads";
+  EXPECT_EQ(this->version_ids("moving"), std::vector<std::string>{base->version_id});
 }
 
 // --- limits and health ------------------------------------------------------------------

@@ -67,6 +67,10 @@ core::Result<std::string> parse_ref(const KeyRef& ref) {
 
 KeyRef make_ref(const std::string& id) { return KeyRef{std::string(kUriScheme) + id}; }
 
+std::shared_ptr<const DataKey> make_data_key(const std::string& id, crypto::SecretBytes key) {
+  return std::make_shared<const DataKey>(DataKey{id, std::move(key)});
+}
+
 crypto::ByteView view(const crypto::Bytes& b) { return b; }
 
 std::string json_text(const json& j) { return j.dump(2) + "\n"; }
@@ -307,7 +311,7 @@ core::Result<void> SoftwareKeyStore::initialise_directory_locked() {
   crypto::SecretBytes key = crypto::random_secret(crypto::kAeadKeySize);
   CARTORIO_TRY(crypto::Bytes sealed, crypto::aead_seal(m_master_key, key.view(), data_key_aad(id)));
   m_data_keys.clear();
-  m_data_keys.emplace(id, DataKey{std::move(key), now(), crypto::to_base64(sealed)});
+  m_data_keys.emplace(id, SealedDataKey{make_data_key(id, std::move(key)), now(), crypto::to_base64(sealed)});
   m_active_data_key = id;
   return write_data_keys_locked();
 }
@@ -339,14 +343,14 @@ core::Result<void> SoftwareKeyStore::load_data_keys_locked() {
   CARTORIO_TRY(std::string active, str_field(index, "active", path));
   auto list = index.find("data_keys");
   if (list == index.end() || !list->is_array()) return {Errc::key_backend, "corrupt " + path.string() + ": no data_keys"};
-  std::map<std::string, DataKey> loaded;
+  std::map<std::string, SealedDataKey, std::less<>> loaded;
   for (const auto& entry : *list) {
     if (!entry.is_object()) return {Errc::key_backend, "corrupt " + path.string() + ": bad entry"};
     CARTORIO_TRY(std::string id, str_field(entry, "id", path));
     CARTORIO_TRY(std::int64_t created_at, int_field(entry, "created_at", path));
     CARTORIO_TRY(std::string sealed_b64, str_field(entry, "sealed", path));
     if (auto it = m_data_keys.find(id); it != m_data_keys.end() && it->second.sealed_b64 == sealed_b64) {
-      loaded.emplace(id, DataKey{it->second.key.clone(), created_at, sealed_b64});
+      loaded.emplace(id, SealedDataKey{it->second.key, created_at, sealed_b64});
       continue;
     }
     auto sealed = crypto::from_base64(sealed_b64);
@@ -354,7 +358,7 @@ core::Result<void> SoftwareKeyStore::load_data_keys_locked() {
     auto key = crypto::aead_open(m_master_key, *sealed, data_key_aad(id));
     if (!key) return {Errc::key_backend, "data key " + id + " in " + path.string() + " does not open: tampered or sealed under another master key"};
     if (key->size() != crypto::kAeadKeySize) return {Errc::key_backend, "data key " + id + " has the wrong size"};
-    loaded.emplace(id, DataKey{std::move(key).value(), created_at, sealed_b64});
+    loaded.emplace(id, SealedDataKey{make_data_key(id, std::move(key).value()), created_at, sealed_b64});
   }
   if (!loaded.count(active)) return {Errc::key_backend, "corrupt " + path.string() + ": active data key " + active + " is not listed"};
   m_data_keys = std::move(loaded);
@@ -362,11 +366,12 @@ core::Result<void> SoftwareKeyStore::load_data_keys_locked() {
   return core::ok();
 }
 
-core::Result<const crypto::SecretBytes*> SoftwareKeyStore::data_key_locked(const std::string& id) {
-  if (!m_data_keys.count(id)) CARTORIO_TRY_VOID(load_data_keys_locked());
+core::Result<std::shared_ptr<const DataKey>> SoftwareKeyStore::data_key_locked(std::string_view id) {
+  if (m_data_keys.find(id) == m_data_keys.end()) CARTORIO_TRY_VOID(load_data_keys_locked());
   auto it = m_data_keys.find(id);
-  if (it == m_data_keys.end()) return {Errc::key_backend, "data key " + id + " is not in this key directory"};
-  return &it->second.key;
+  if (it == m_data_keys.end())
+    return {Errc::key_not_found, "data key " + std::string(id) + " is not in key directory " + m_options.directory.string()};
+  return it->second.key;
 }
 
 core::Result<SoftwareKeyStore::KeyFile> SoftwareKeyStore::read_key_file(const std::string& id) const {
@@ -407,8 +412,13 @@ core::Result<std::vector<SoftwareKeyStore::KeyFile>> SoftwareKeyStore::read_all_
 }
 
 core::Result<crypto::PKey> SoftwareKeyStore::unseal_locked(const KeyFile& kf) {
-  CARTORIO_TRY(const crypto::SecretBytes* dk, data_key_locked(kf.data_key));
-  auto der = crypto::aead_open(*dk, kf.sealed, kf.aad());
+  auto dk = data_key_locked(kf.data_key);
+  if (!dk) {
+    // A private key whose data key is gone is a damaged store, not an unknown key.
+    if (dk.error().code == Errc::key_not_found) return {Errc::key_backend, dk.error().message};
+    return std::move(dk).error();
+  }
+  auto der = crypto::aead_open((*dk)->key, kf.sealed, kf.aad());
   if (!der)
     return {Errc::key_backend, "sealed key " + std::string(kUriScheme) + kf.id +
                                    " does not open: the file was tampered with or moved from another key"};
@@ -418,9 +428,9 @@ core::Result<crypto::PKey> SoftwareKeyStore::unseal_locked(const KeyFile& kf) {
 }
 
 core::Result<void> SoftwareKeyStore::seal_and_write_locked(KeyFile& kf, const crypto::SecretBytes& pkcs8) {
-  CARTORIO_TRY(const crypto::SecretBytes* dk, data_key_locked(m_active_data_key));
+  CARTORIO_TRY(std::shared_ptr<const DataKey> dk, data_key_locked(m_active_data_key));
   kf.data_key = m_active_data_key;
-  CARTORIO_TRY(kf.sealed, crypto::aead_seal(*dk, pkcs8.view(), kf.aad()));
+  CARTORIO_TRY(kf.sealed, crypto::aead_seal(dk->key, pkcs8.view(), kf.aad()));
   const std::string text = json_text(kf.to_json());
   return detail::write_file_atomic(key_path(kf.id), crypto::as_bytes(text));
 }
@@ -512,7 +522,7 @@ core::Result<std::string> SoftwareKeyStore::rotate_data_key() {
   crypto::SecretBytes key = crypto::random_secret(crypto::kAeadKeySize);
   CARTORIO_TRY(crypto::Bytes sealed, crypto::aead_seal(m_master_key, key.view(), data_key_aad(id)));
   const std::string previous = m_active_data_key;
-  m_data_keys.emplace(id, DataKey{std::move(key), now(), crypto::to_base64(sealed)});
+  m_data_keys.emplace(id, SealedDataKey{make_data_key(id, std::move(key)), now(), crypto::to_base64(sealed)});
   m_active_data_key = id;
   if (auto written = write_data_keys_locked(); !written) {
     m_data_keys.erase(id);  // nothing changed on disk: keep memory in step
@@ -545,6 +555,17 @@ core::Result<std::vector<DataKeyInfo>> SoftwareKeyStore::data_keys() {
   for (const auto& [id, dk] : m_data_keys) out.push_back(DataKeyInfo{id, id == m_active_data_key, dk.created_at});
   std::sort(out.begin(), out.end(), [](const DataKeyInfo& a, const DataKeyInfo& b) { return a.created_at < b.created_at; });
   return out;
+}
+
+core::Result<std::shared_ptr<const DataKey>> SoftwareKeyStore::active_data_key() {
+  std::lock_guard guard(m_mutex);
+  CARTORIO_TRY_VOID(load_data_keys_locked());  // another process may have rotated
+  return data_key_locked(m_active_data_key);
+}
+
+core::Result<std::shared_ptr<const DataKey>> SoftwareKeyStore::find_data_key(std::string_view id) {
+  std::lock_guard guard(m_mutex);
+  return data_key_locked(id);
 }
 
 }  // namespace cartorio::keys

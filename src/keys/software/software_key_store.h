@@ -14,6 +14,10 @@
 //   .lock            flock(2) that serialises writers across processes
 // No plaintext key byte is ever written. Format details: docs/keys.md.
 //
+// The data keys double as a DataKeyRing (keys/data_key_ring.h) for encryption at rest. The
+// composition root opens a separate directory for that role (same master key), so the keys
+// sealing private keys never encrypt data and rotating one set leaves the other alone.
+//
 // KeyRef: "soft:<32 hex digits>". capabilities(): not hardware-backed, not exportable through
 // this interface, deletes keys.
 //
@@ -26,6 +30,7 @@
 #include "core/clock.h"
 #include "crypto/primitives.h"
 #include "crypto/secret_bytes.h"
+#include "keys/data_key_ring.h"
 #include "keys/key_store.h"
 
 #include <cstdint>
@@ -34,6 +39,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cartorio::keys {
@@ -54,17 +60,11 @@ struct SoftwareKeyStoreOptions {
   const core::Clock* clock = nullptr;
 };
 
-struct DataKeyInfo {
-  std::string id;  // "dk-<16 hex digits>"
-  bool active = false;
-  std::int64_t created_at = 0;  // Unix seconds
-};
-
 // Writes a new random 32-byte master key as hex to `path`, mode 0600, atomically and durably.
 // Errc::already_exists when `path` exists (it is never overwritten), Errc::io_error.
 core::Result<void> create_master_key_file(const std::filesystem::path& path);
 
-class SoftwareKeyStore final : public KeyStore {
+class SoftwareKeyStore final : public KeyStore, public DataKeyRing {
  public:
   // Opens (or initialises) the key directory and checks the master key against it.
   // Errc::config_invalid (options, key file format or permissions, passphrase given for a
@@ -99,18 +99,25 @@ class SoftwareKeyStore final : public KeyStore {
   core::Result<void> destroy_key(const KeyRef& ref) override;
   core::Result<void> check() override;
 
+  // DataKeyRing. Ids are "dk-<16 hex digits>".
+  // Re-reads data_keys.json (no unsealing of keys already known), so a rotation made by
+  // another process is used from the next call on.
+  core::Result<std::shared_ptr<const DataKey>> active_data_key() override;
+  // Re-reads data_keys.json only for an id not seen yet.
+  core::Result<std::shared_ptr<const DataKey>> find_data_key(std::string_view id) override;
   // Makes a new active data key and returns its id; keys created from now on are sealed under
   // it, existing keys keep opening with their (now retired) data key.
-  core::Result<std::string> rotate_data_key();
+  core::Result<std::string> rotate_data_key() override;
+  core::Result<std::vector<DataKeyInfo>> data_keys() override;
+
   // Re-seals every key not sealed under the active data key; returns how many were re-sealed.
   // Retired data keys are kept (a backup of an old key file still opens).
   core::Result<std::size_t> reseal_all();
-  core::Result<std::vector<DataKeyInfo>> data_keys();
 
  private:
   struct KeyFile;
-  struct DataKey {
-    crypto::SecretBytes key;
+  struct SealedDataKey {
+    std::shared_ptr<const DataKey> key;  // unsealed; shared with DataKeyRing callers
     std::int64_t created_at = 0;
     std::string sealed_b64;  // as stored, so rewriting the index does not re-seal
   };
@@ -120,7 +127,8 @@ class SoftwareKeyStore final : public KeyStore {
   core::Result<void> initialise_directory_locked();
   core::Result<void> load_data_keys_locked();
   core::Result<void> write_data_keys_locked();
-  core::Result<const crypto::SecretBytes*> data_key_locked(const std::string& id);
+  // Errc::key_not_found when the id is not in data_keys.json (re-read once to be sure).
+  core::Result<std::shared_ptr<const DataKey>> data_key_locked(std::string_view id);
   core::Result<KeyFile> read_key_file(const std::string& id) const;
   core::Result<std::vector<KeyFile>> read_all_key_files() const;
   core::Result<crypto::PKey> unseal_locked(const KeyFile& kf);
@@ -129,7 +137,7 @@ class SoftwareKeyStore final : public KeyStore {
   SoftwareKeyStoreOptions m_options;
   crypto::SecretBytes m_master_key;  // key-encryption key for data keys; wiped on destruction
   std::mutex m_mutex;                // guards everything below and the directory contents
-  std::map<std::string, DataKey> m_data_keys;
+  std::map<std::string, SealedDataKey, std::less<>> m_data_keys;
   // Unsealed private keys by id, so a signature does not pay for reading, opening and
   // decoding its key (and OpenSSL rebuilding RSA blinding) every time. A key's material never
   // changes under its id (re-sealing keeps it); destroy_key drops it.
