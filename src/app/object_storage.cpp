@@ -60,8 +60,15 @@ core::Result<keys::SoftwareKeyStoreOptions> software_key_options(const core::Con
   return o;
 }
 
+core::Result<std::unique_ptr<keys::SoftwareKeyStore>> open_data_key_ring(const core::Config& c,
+                                                                         const core::Clock& clock,
+                                                                         bool create_master_key) {
+  CARTORIO_TRY(auto options, software_key_options(c, c.keys.data_keys_dir, clock, create_master_key));
+  return keys::SoftwareKeyStore::open(std::move(options));
+}
+
 core::Result<ObjectStorage> open_object_storage(const core::Config& c, const core::Clock& clock,
-                                                bool create_master_key) {
+                                                keys::DataKeyRing& ring) {
   const auto& o = c.objects;
   ObjectStorage out;
   CARTORIO_TRY(out.lifecycle_rules, objectstore::parse_lifecycle_rules(o.lifecycle_rules));
@@ -80,11 +87,8 @@ core::Result<ObjectStorage> open_object_storage(const core::Config& c, const cor
     objects = std::make_unique<objectstore::TieredObjectStore>(std::move(objects), std::move(cold));
   }
   if (o.encryption) {
-    CARTORIO_TRY(auto options, software_key_options(c, o.data_keys_dir, clock, create_master_key));
-    CARTORIO_TRY(auto ring, keys::SoftwareKeyStore::open(std::move(options)));
-    out.data_keys = std::move(ring);
     auto encrypted = std::make_unique<objectstore::EncryptedObjectStore>(
-        std::move(objects), *out.data_keys,
+        std::move(objects), ring,
         objectstore::EncryptedObjectStoreOptions{.max_object_bytes = objectstore::kDefaultMaxObjectBytes,
                                                  .allow_plaintext_reads = o.allow_plaintext_reads});
     out.encrypted = encrypted.get();

@@ -1,6 +1,6 @@
 // The object storage of an installation, composed from config (docs/objectstore.md):
 //
-//   domain code ── EncryptedObjectStore (objects.encryption; data keys in objects.data_keys_dir)
+//   domain code ── EncryptedObjectStore (objects.encryption; the data-key ring, keys.data_keys_dir)
 //                    └─ TieredObjectStore (objects.cold_tier)
 //                         ├─ hot:  filesystem (objects.filesystem_root) | S3 (objects.s3_bucket)
 //                         └─ cold: filesystem (objects.cold_filesystem_root) | S3 (objects.s3_cold_bucket)
@@ -24,19 +24,24 @@
 namespace cartorio::app {
 
 struct ObjectStorage {
-  std::unique_ptr<keys::DataKeyRing> data_keys;       // null when objects.encryption is off
-  std::unique_ptr<objectstore::ObjectStore> objects;  // what domain code uses; borrows data_keys
+  std::unique_ptr<objectstore::ObjectStore> objects;  // what domain code uses; borrows the ring
   objectstore::ObjectStore* hot = nullptr;            // the raw backends, owned by `objects`
   objectstore::ObjectStore* cold = nullptr;           // null without a cold tier
   objectstore::EncryptedObjectStore* encrypted = nullptr;  // null when encryption is off
   std::vector<objectstore::LifecycleRule> lifecycle_rules;
 };
 
-// `create_master_key`: `init` makes the master key file when it is missing (the data keys
-// are sealed under it even when the CA keys live in an HSM). Errc::config_invalid for bad
-// options or lifecycle rules; the backends' errors otherwise.
+// `ring` must outlive the storage. Errc::config_invalid for bad options or lifecycle rules;
+// the backends' errors otherwise.
 core::Result<ObjectStorage> open_object_storage(const core::Config& config, const core::Clock& clock,
-                                                bool create_master_key);
+                                                keys::DataKeyRing& ring);
+
+// The installation's data-key ring (keys.data_keys_dir). `create_master_key`: `init` makes
+// the master key file when it is missing (data keys are sealed under it even when the CA
+// keys live in an HSM).
+core::Result<std::unique_ptr<keys::SoftwareKeyStore>> open_data_key_ring(const core::Config& config,
+                                                                         const core::Clock& clock,
+                                                                         bool create_master_key);
 
 // The master key (file or passphrase) options of a software key directory.
 core::Result<keys::SoftwareKeyStoreOptions> software_key_options(const core::Config& config, std::string directory,

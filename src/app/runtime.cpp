@@ -176,8 +176,8 @@ core::Result<Runtime> open_runtime(const core::Config& config, const std::string
   CARTORIO_TRY(rt.store, open_store(config));
   CARTORIO_TRY(auto backend, open_key_backend(config, *rt.clock, mode));
   rt.keys = std::make_unique<keys::AuditedKeyStore>(std::move(backend), *rt.store, *rt.clock, actor);
-  CARTORIO_TRY(auto storage, open_object_storage(config, *rt.clock, mode == OpenMode::create));
-  rt.data_keys = std::move(storage.data_keys);
+  CARTORIO_TRY(rt.data_keys, open_data_key_ring(config, *rt.clock, mode == OpenMode::create));
+  CARTORIO_TRY(auto storage, open_object_storage(config, *rt.clock, *rt.data_keys));
   rt.objects = std::move(storage.objects);
   rt.object_tiers = {storage.hot, storage.cold, storage.encrypted, std::move(storage.lifecycle_rules)};
   CARTORIO_TRY(rt.cache, open_cache(config, *rt.clock));

@@ -28,7 +28,8 @@ struct Runtime {
   std::unique_ptr<core::Clock> clock;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<keys::KeyStore> keys;  // audited: every key use is an audit event
-  // Data keys wrapping the per-object keys (objects.encryption); outlives `objects`.
+  // The data-key ring for data at rest (keys.data_keys_dir): objects' envelopes and
+  // personal fields. Declared before `objects`, which borrows it.
   std::unique_ptr<keys::DataKeyRing> data_keys;
   // Signed documents, CRLs, audit logs, backups: encrypted, tiered, on the filesystem or
   // S3 (app/object_storage.h).

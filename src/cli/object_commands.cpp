@@ -69,7 +69,6 @@ int run_versions(const CommandContext& ctx, const std::string& key) {
 int run_rotate_data_key(const CommandContext& ctx) {
   auto rt = open_existing(ctx);
   if (!rt) return fail(rt.error());
-  if (!rt->data_keys) return fail({core::Errc::config_invalid, "objects.encryption is off: there are no data keys"});
   auto id = rt->data_keys->rotate_data_key();
   if (!id) return fail(id.error());
   store::AuditEvent e;

@@ -53,6 +53,8 @@ const std::vector<Key>& keys() {
       TEXT("keys.pkcs11_token", keys.pkcs11_token, "PKCS#11 token label", false),
       TEXT("keys.pkcs11_pin_file", keys.pkcs11_pin_file, "file holding the user PIN", false),
       TEXT("keys.pkcs11_pin", keys.pkcs11_pin, "user PIN (secret)", true),
+      TEXT("keys.data_keys_dir", keys.data_keys_dir,
+           "data keys (sealed under the master key) that encrypt objects and personal fields", false),
       TEXT("objects.backend", objects.backend, "filesystem | s3", false),
       TEXT("objects.filesystem_root", objects.filesystem_root, "directory of the filesystem object store", false),
       TEXT("objects.s3_endpoint", objects.s3_endpoint, "S3-compatible server, http(s)://host[:port] (path-style requests)", false),
@@ -63,7 +65,6 @@ const std::vector<Key>& keys() {
       TEXT("objects.s3_secret_key", objects.s3_secret_key, "secret access key (secret)", true),
       TEXT("objects.s3_ca_file", objects.s3_ca_file, "CA bundle that verifies an https endpoint (empty: the system's)", false),
       BOOL("objects.encryption", objects.encryption, "encrypt every object under a per-object key wrapped by a data key"),
-      TEXT("objects.data_keys_dir", objects.data_keys_dir, "directory of the sealed data keys (under the master key)", false),
       BOOL("objects.allow_plaintext_reads", objects.allow_plaintext_reads,
            "read objects stored before encryption was on (migration; then `cartorio objects reencrypt`)"),
       BOOL("objects.cold_tier", objects.cold_tier, "move old objects to a cold tier (objects.lifecycle_rules)"),
@@ -100,6 +101,8 @@ const std::vector<Key>& keys() {
       INT("documents.max_pdf_bytes", documents.max_pdf_bytes, "largest PDF accepted for signing or verification"),
       INT("documents.download_link_minutes", documents.download_link_minutes, "lifetime of a signed download link"),
       TEXT("documents.link_key_file", documents.link_key_file, "HMAC key of download links (32 random bytes, hex)", false),
+      TEXT("pii.index_key_file", pii.index_key_file,
+           "installation secret of the personal-data blind index (32 random bytes, hex)", false),
       TEXT("log.level", log.level, "debug | info | warn | error", false),
   };
   return k;
@@ -175,6 +178,7 @@ void validate(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("documents.download_link_minutes: must be between 1 and 10080");
   if (c.identity.data_key_file.empty()) problems.push_back("identity.data_key_file: must not be empty");
   if (c.documents.link_key_file.empty()) problems.push_back("documents.link_key_file: must not be empty");
+  if (c.pii.index_key_file.empty()) problems.push_back("pii.index_key_file: must not be empty");
   if (c.objects.backend != "filesystem" && c.objects.backend != "s3")
     problems.push_back("objects.backend: must be \"filesystem\" or \"s3\", got \"" + c.objects.backend + "\"");
   if (c.jobs.lifecycle_interval_hours < 1 || c.jobs.lifecycle_interval_hours > 24 * 7)

@@ -53,6 +53,9 @@ struct Config {
     std::string pkcs11_token = "cartorio";
     std::string pkcs11_pin_file;
     std::string pkcs11_pin;            // secret; env only in practice
+    // The data-key ring (sealed under the master key) for data at rest: objects' and
+    // personal fields' keys. Apart from software_dir: those data keys seal private keys.
+    std::string data_keys_dir = "data-keys";
   } keys;
 
   struct Objects {
@@ -66,7 +69,6 @@ struct Config {
     std::string s3_secret_key;  // secret; env only in practice
     std::string s3_ca_file;     // CA bundle for an https endpoint (empty: the system's)
     bool encryption = true;     // envelope encryption of every object (docs/encryption.md)
-    std::string data_keys_dir = "data-keys";
     bool allow_plaintext_reads = false;  // migration: read objects stored before encryption
     // The cold tier old objects move to (objectstore/lifecycle.h): a directory beside the
     // hot one, or another bucket on the same S3 server.
@@ -128,6 +130,13 @@ struct Config {
     int download_link_minutes = 60;         // lifetime of a signed download URL
     std::string link_key_file = "links.key";  // 32 random bytes (hex): HMAC key of download URLs
   } documents;
+
+  struct Pii {
+    // 32 random bytes (hex) from which the blind-index key of personal fields is derived
+    // (docs/personal-data.md); made by `init`, the same file on every instance. Unlike the
+    // data keys it never rotates: lookups of old rows depend on it.
+    std::string index_key_file = "pii-index.key";
+  } pii;
 
   struct Log {
     std::string level = "info";

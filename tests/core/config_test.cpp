@@ -218,7 +218,7 @@ const Override kOverrides[] = {
     {"objects.s3_secret_key", "env-secret", [](const Config& c) { return c.objects.s3_secret_key; }},
     {"objects.s3_ca_file", "/env/ca.pem", [](const Config& c) { return c.objects.s3_ca_file; }},
     {"objects.encryption", "false", [](const Config& c) { return std::string(c.objects.encryption ? "true" : "false"); }},
-    {"objects.data_keys_dir", "/env/data-keys", [](const Config& c) { return c.objects.data_keys_dir; }},
+    {"keys.data_keys_dir", "/env/data-keys", [](const Config& c) { return c.keys.data_keys_dir; }},
     {"objects.allow_plaintext_reads", "true",
      [](const Config& c) { return std::string(c.objects.allow_plaintext_reads ? "true" : "false"); }},
     {"objects.cold_tier", "false", [](const Config& c) { return std::string(c.objects.cold_tier ? "true" : "false"); }},
@@ -253,6 +253,7 @@ const Override kOverrides[] = {
     {"documents.max_pdf_bytes", "1048576", [](const Config& c) { return str(c.documents.max_pdf_bytes); }},
     {"documents.download_link_minutes", "15", [](const Config& c) { return str(c.documents.download_link_minutes); }},
     {"documents.link_key_file", "/etc/cartorio/links.key", [](const Config& c) { return c.documents.link_key_file; }},
+    {"pii.index_key_file", "/etc/cartorio/pii-index.key", [](const Config& c) { return c.pii.index_key_file; }},
     {"log.level", "error", [](const Config& c) { return c.log.level; }},
 };
 
@@ -374,6 +375,7 @@ const BadConfig kBadConfigs[] = {
     {"RefreshTokenOverAYear", "[identity]\nrefresh_token_days = 366\n", "identity.refresh_token_days"},
     {"IdentityKeyFileEmpty", "[identity]\ndata_key_file = \"\"\n", "identity.data_key_file"},
     {"LinkKeyFileEmpty", "[documents]\nlink_key_file = \"\"\n", "documents.link_key_file"},
+    {"PiiIndexKeyFileEmpty", "[pii]\nindex_key_file = \"\"\n", "pii.index_key_file"},
     {"UnknownPadesLevel", "[documents]\ndefault_level = \"B-X\"\n", "documents.default_level"},
     {"TsaUrlNotHttp", "[tsa]\nurl = \"ftp://tsa.example\"\n", "tsa.url"},
     {"TsaAccuracyZero", "[tsa]\naccuracy_seconds = 0\n", "tsa.accuracy_seconds"},
