@@ -39,6 +39,6 @@ fi
 # The S3 test server (Swift) stores an object's old versions under its name plus an 18-byte
 # suffix, so with versioning on it refuses names over 1006 bytes: allow S3's full 1024.
 # Swift reads this file only, whatever its swift_dir says (docs/objectstore.md).
-if ! grep -q '^max_object_name_length' /etc/swift/swift.conf; then
+if [ -f /etc/swift/swift.conf ] && ! grep -q '^max_object_name_length' /etc/swift/swift.conf; then
   $SUDO sed -i 's/^\[swift-constraints\]$/[swift-constraints]\nmax_object_name_length = 1100/' /etc/swift/swift.conf
 fi
