@@ -42,7 +42,8 @@ core::Result<Upload> read_upload(const Request& req, std::size_t max_pdf_bytes) 
     if (!have_file) return core::Error{core::Errc::invalid_argument, "the multipart body has no \"file\" part"};
   } else if (content_type.rfind("application/pdf", 0) == 0) {
     up.pdf = req.body();
-    for (const char* name : {"title", "level", "visible", "page", "reason", "signer"})
+    for (const char* name :
+         {"title", "level", "visible", "page", "reason", "signer", "signer_cpf", "signer_name", "signer_email"})
       if (auto v = req.query_param(name)) up.fields[name] = *v;
   } else {
     return core::Error{core::Errc::invalid_argument,
@@ -69,8 +70,25 @@ nlohmann::json record_json(const store::DocumentRecord& r) {
           {"created_at", r.created_at}};
 }
 
+// The signatory's fields, in the clear, for a caller who may see the record.
+void add_signatory(nlohmann::json& body, const documents::Signatory& s) {
+  if (s.cpf) body["signer_cpf"] = s.cpf->formatted();
+  if (!s.name.empty()) body["signer_name"] = s.name;
+  if (!s.email.empty()) body["signer_email"] = s.email;
+}
+
+// The record with its signatory opened; Errc::store_error for a token that does not open.
+core::Result<nlohmann::json> document_json(const DocumentRouteServices& s, const store::DocumentRecord& r) {
+  auto body = record_json(r);
+  CARTORIO_TRY(const auto signatory, s.service->signatory(r));
+  add_signatory(body, signatory);
+  return body;
+}
+
+// Owners see their own; those who may sign (notaries) see the office's. Whoever sees a
+// record sees its signatory's personal data too: the owner entered it, a notary acts for
+// the office. Other roles (admin, auditor) have no document route at all.
 bool may_see(const Principal& who, const store::DocumentRecord& r) {
-  // Owners see their own; those who may sign (notaries, admins) see the office's.
   return r.owner == who.subject || who.allows(Permission::document_sign);
 }
 
@@ -84,6 +102,7 @@ Response sign(const DocumentRouteServices& s, const Request& req, const Principa
   sr.title = field("title");
   sr.reason = field("reason");
   sr.signer_name = field("signer").empty() ? who.subject.substr(who.subject.find(':') + 1) : field("signer");
+  sr.signatory = {field("signer_cpf"), field("signer_name"), field("signer_email")};
   if (!field("level").empty()) {
     auto level = signing::parse_pades_level(field("level"));
     if (!level) return error_response(level.error());
@@ -104,6 +123,7 @@ Response sign(const DocumentRouteServices& s, const Request& req, const Principa
   auto signed_doc = s.service->sign(sr);
   if (!signed_doc) return error_response(signed_doc.error());
   auto body = record_json(signed_doc->record);
+  add_signatory(body, signed_doc->signatory);  // what the caller just sent, validated
   body["download_url"] = signed_doc->download_path;
   body["download_expires_at"] = signed_doc->link_expires_at;
   auto res = Response::json(body.dump(), 201);
@@ -117,10 +137,22 @@ Response list(const DocumentRouteServices& s, const Request& req, const Principa
   store::DocumentFilter f;
   f.owner = who.subject;
   f.limit = *limit;
+  if (auto cpf = req.query_param("signer_cpf")) {
+    // An exact lookup through the blind index; a malformed CPF is bad input, not "none".
+    auto index = s.service->signer_cpf_index(*cpf);
+    if (!index) return error_response(index.error());
+    f.signer_cpf_index = std::move(*index);
+    // The same reach as GET /documents/{id}: a notary searches the office's documents.
+    if (who.allows(Permission::document_sign)) f.owner.reset();
+  }
   auto docs = s.documents->list_documents(f);
   if (!docs) return error_response(docs.error());
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& d : *docs) items.push_back(record_json(d));
+  for (const auto& d : *docs) {
+    auto item = document_json(s, d);
+    if (!item) return error_response(item.error());
+    items.push_back(std::move(*item));
+  }
   return Response::json(nlohmann::json{{"documents", items}}.dump());
 }
 
@@ -130,10 +162,11 @@ Response get(const DocumentRouteServices& s, const Request& req, const Principal
   if (!rec && rec.error().code != core::Errc::not_found) return error_response(rec.error());
   if (!rec || !may_see(who, *rec))
     return Response::problem(404, "store.not_found", "Not found", "no such document");  // others' ids reveal nothing
-  auto body = record_json(*rec);
-  body["download_url"] = s.links->make(id, s.link_lifetime);
-  body["download_expires_at"] = core::to_unix(s.clock->now()) + s.link_lifetime.count();
-  return Response::json(body.dump());
+  auto body = document_json(s, *rec);
+  if (!body) return error_response(body.error());
+  (*body)["download_url"] = s.links->make(id, s.link_lifetime);
+  (*body)["download_expires_at"] = core::to_unix(s.clock->now()) + s.link_lifetime.count();
+  return Response::json(body->dump());
 }
 
 Response content(const DocumentRouteServices& s, const Request& req) {

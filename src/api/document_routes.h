@@ -2,8 +2,12 @@
 //   POST /api/v1/documents                 document_sign: a PDF in (raw application/pdf with the
 //                                          options in the query, or multipart/form-data with a
 //                                          "file" part and the options as fields), signed
-//                                          document record + download link out (201)
-//   GET  /api/v1/documents                 document_request: the caller's own documents
+//                                          document record + download link out (201); may
+//                                          name the signatory (signer_cpf, signer_name,
+//                                          signer_email: personal data, stored sealed)
+//   GET  /api/v1/documents                 document_request: the caller's own documents;
+//                                          ?signer_cpf= looks a CPF up through the blind
+//                                          index (a notary: across the office's documents)
 //   GET  /api/v1/documents/{id}            document_request: the record and a fresh link (owner,
 //                                          or a notary/admin)
 //   GET  /api/v1/documents/{id}/content    public: the signed PDF, for a valid download link

@@ -1,6 +1,7 @@
 #include "app/document_stack.h"
 
 #include "app/documents_setup.h"
+#include "app/personal_data_setup.h"
 #include "core/log.h"
 #include "tsa/http_timestamp_client.h"
 
@@ -57,6 +58,16 @@ core::Result<std::unique_ptr<DocumentStack>> open_document_stack(const Runtime& 
   stack->verify_options = installation_verify_options(rt, *stack->hierarchy, *sources);
   stack->validation = std::make_unique<documents::InstallationValidationData>(*stack->hierarchy, *sources, *rt.objects);
   CARTORIO_TRY(stack->links, open_download_links(rt));
+  if (auto index = open_blind_index(rt.config)) {
+    stack->field_cipher.emplace(open_field_cipher(rt));
+    stack->blind_index.emplace(std::move(*index));
+    stack->personal_data.emplace(*stack->field_cipher, *stack->blind_index);
+  } else if (index.error().code == core::Errc::not_initialized) {
+    // An older installation: everything but signatories keeps working.
+    core::log::warn("documents.personal_data_unavailable", {{"error", index.error().to_string()}});
+  } else {
+    return index.error();
+  }
 
   documents::DocumentServiceOptions options;
   CARTORIO_TRY(options.default_level, signing::parse_pades_level(rt.config.documents.default_level));
@@ -75,6 +86,7 @@ core::Result<std::unique_ptr<DocumentStack>> open_document_stack(const Runtime& 
   deps.timestamps = stack->timestamps.get();
   deps.validation = stack->validation.get();
   deps.links = &*stack->links;
+  deps.personal_data = stack->personal_data ? &*stack->personal_data : nullptr;
   deps.abandon = [&rt](const std::string& serial) {
     // cessationOfOperation: the certificate was issued for a signature that never happened.
     auto r = revoke_certificate(rt, serial, 5, rt.actor, "local");

@@ -1,10 +1,12 @@
 // Wires flow 1 for a process (the CLI's `pdf sign`, the server's document routes): the own
 // TSA (or an external one, tsa.url), the validation data from the OCSP sources and the
-// published root CRL, the download links, and the DocumentService over them.
+// published root CRL, the download links, the signatories' personal data (field cipher over
+// the data-key ring, blind index from pii.index_key_file), and the DocumentService over them.
 #pragma once
 
 #include "app/runtime.h"
 #include "documents/document_service.h"
+#include "documents/personal_data.h"
 #include "documents/download_links.h"
 #include "documents/validation_data.h"
 #include "signing/pdf_verifier.h"
@@ -25,6 +27,11 @@ struct DocumentStack {
   std::optional<ocsp::SourceMap> own_sources;         // when the caller gives none
   std::unique_ptr<documents::InstallationValidationData> validation;
   std::optional<documents::DownloadLinks> links;
+  // Absent on an installation made before pii.index_key_file existed (a warning is logged):
+  // documents then cannot name a signatory until the file is made.
+  std::optional<pii::FieldCipher> field_cipher;
+  std::optional<pii::BlindIndex> blind_index;
+  std::optional<documents::PersonalData> personal_data;
   std::unique_ptr<documents::DocumentService> service;
   // Validation as this installation's relying parties see it: its root trusted, its CA
   // certificates as intermediates, revocation asked of its own OCSP sources.

@@ -1,5 +1,5 @@
 // Installation-wide secret keys kept as files in the data dir (identity.data_key_file,
-// documents.link_key_file): 32 random bytes as 64 hex digits, mode 0600, made by `init`
+// documents.link_key_file, pii.index_key_file): 32 random bytes as 64 hex digits, mode 0600, made by `init`
 // and copied to every instance, which must all hold the same bytes.
 #pragma once
 

@@ -1,6 +1,7 @@
 // `cartorio init`: a new installation on embedded defaults, and the root key ceremony.
 #include "app/documents_setup.h"
 #include "app/identity_setup.h"
+#include "app/personal_data_setup.h"
 #include "app/runtime.h"
 #include "cli/cli_support.h"
 #include "cli/commands.h"
@@ -114,6 +115,7 @@ int init_in(const std::string& data_dir, const InitOptions& o) {
     if (auto r = crl::publish_crl(*rt->objects, name, crl.get()); !r) return fail(r.error());
   if (auto r = app::identity_data_key(cfg, /*create=*/true); !r) return fail(r.error());
   if (auto r = app::load_download_links_key(cfg, /*create=*/true); !r) return fail(r.error());
+  if (auto r = app::load_pii_index_key(cfg, /*create=*/true); !r) return fail(r.error());
   // Written last: its presence marks a complete installation.
   if (auto r = core::write_file_atomic(cfg.data_dir + "/config.toml", core::render_config_toml(cfg), 0600); !r)
     return fail(r.error());

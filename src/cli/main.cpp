@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add_pdf_commands(app, ctx);
   add_audit_commands(app, ctx);
   add_object_commands(app, ctx);
+  add_pii_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

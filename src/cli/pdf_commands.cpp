@@ -23,6 +23,9 @@ struct PdfSignOptions {
   int page = 1;
   std::string title;
   std::string signer;
+  std::string signer_cpf;
+  std::string signer_name;
+  std::string signer_email;
   std::string reason;
   bool json = false;
 };
@@ -42,6 +45,7 @@ int run_pdf_sign(const CommandContext& ctx, const PdfSignOptions& o) {
   req.title = o.title;
   req.owner = rt->actor;
   req.signer_name = o.signer.empty() ? cfg->pki.organization : o.signer;
+  req.signatory = {o.signer_cpf, o.signer_name, o.signer_email};
   if (!o.level.empty()) {
     auto level = signing::parse_pades_level(o.level);
     if (!level) return fail(level.error());
@@ -67,11 +71,14 @@ int run_pdf_sign(const CommandContext& ctx, const PdfSignOptions& o) {
                         {"output", o.output},
                         {"download_path", signed_doc->download_path},
                         {"link_expires_at", signed_doc->link_expires_at}};
+    // Screens and logs show a CPF masked; the whole signatory is in GET /api/v1/documents/{id}.
+    if (const auto& cpf = signed_doc->signatory.cpf) j["signer_cpf_masked"] = cpf->masked();
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::fprintf(stderr, "Signed %s (%s) -> %s\n  document:    %s\n  SHA-256:     %s\n  certificate: %s\n",
                  o.input.c_str(), r.level.c_str(), o.output.c_str(), r.id.c_str(), r.signed_sha256.c_str(),
                  r.signer_serial.c_str());
+    if (const auto& cpf = signed_doc->signatory.cpf) std::fprintf(stderr, "  signatory:   CPF %s\n", cpf->masked().c_str());
   }
   return kOk;
 }
@@ -90,7 +97,12 @@ void add_pdf_commands(CLI::App& app, CommandContext& ctx) {
   sign->add_flag("--visible", o->visible, "draw a stamp with signer, time, document id and a QR code");
   sign->add_option("--page", o->page, "page of the visible stamp (1-based)");
   sign->add_option("--title", o->title, "the document's title (recorded, and in the certificate)");
-  sign->add_option("--signer", o->signer, "the name on the stamp and the certificate (default: pki.organization)");
+  sign->add_option("--signer", o->signer,
+                   "the signing party's name on the stamp and in the certificate, both public "
+                   "(default: pki.organization); not the signatory");
+  sign->add_option("--signer-cpf", o->signer_cpf, "the signatory's CPF (the citizen the document is for; stored sealed)");
+  sign->add_option("--signer-name", o->signer_name, "the signatory's full name (stored sealed)");
+  sign->add_option("--signer-email", o->signer_email, "the signatory's e-mail address (stored sealed)");
   sign->add_option("--reason", o->reason, "/Reason of the signature");
   sign->add_flag("--json", o->json, "print the document record as JSON");
   sign->callback([&ctx, o] { ctx.exit_code = run_pdf_sign(ctx, *o); });

@@ -30,6 +30,12 @@ core::Result<void> check_text(const std::string& what, const std::string& s, std
   return core::ok();
 }
 
+core::Error no_personal_data() {
+  return core::Error{Errc::not_initialized,
+                     "personal data (signer_cpf, signer_name, signer_email) is not set up on this instance: "
+                     "pii.index_key_file is missing (docs/personal-data.md)"};
+}
+
 std::string utc_minute(core::TimePoint t) {
   const std::time_t s = core::to_unix(t);
   std::tm tm{};
@@ -46,6 +52,8 @@ core::Result<SignedDocument> DocumentService::sign(const SignDocumentRequest& re
   CARTORIO_TRY_VOID(check_text("the signer's name", request.signer_name, 128));
   CARTORIO_TRY_VOID(check_text("the reason", request.reason, 200));
   if (request.owner.empty()) return core::Error{Errc::invalid_argument, "a document needs an owner"};
+  CARTORIO_TRY(Signatory signatory, parse_signatory(request.signatory));
+  if (!signatory.empty() && !m_deps.personal_data) return no_personal_data();
   const signing::PadesLevel level = request.level.value_or(m_options.default_level);
   if (level != signing::PadesLevel::b_b && !m_deps.timestamps)
     return core::Error{Errc::tsa_unavailable, "no time-stamp authority is configured"};
@@ -53,6 +61,11 @@ core::Result<SignedDocument> DocumentService::sign(const SignDocumentRequest& re
   // 1. Bad input is refused before a certificate exists for it.
   CARTORIO_TRY(const auto info, signing::inspect_pdf(request.pdf, m_options.max_pdf_bytes));
   const std::string id = new_document_id();
+  // Sealed before the certificate exists: a key ring failure then costs nothing.
+  SignedDocument out;
+  auto& rec = out.record;
+  rec.id = id;
+  if (!signatory.empty()) CARTORIO_TRY_VOID(m_deps.personal_data->seal(signatory, rec));
   crypto::Sha256 input_hash;
   input_hash.update(request.pdf);
   const auto original_digest = input_hash.digest();
@@ -124,9 +137,6 @@ core::Result<SignedDocument> DocumentService::sign(const SignDocumentRequest& re
   auto object = m_deps.objects->put(object_key(id), signed_pdf->pdf, put);
   if (!object) return fail(object.error());
   stored = true;
-  SignedDocument out;
-  auto& rec = out.record;
-  rec.id = id;
   rec.owner = request.owner;
   rec.title = request.title;
   rec.original_sha256 = crypto::to_hex(crypto::ByteView(original_digest.data(), original_digest.size()));
@@ -152,7 +162,21 @@ core::Result<SignedDocument> DocumentService::sign(const SignDocumentRequest& re
   out.download_path = m_deps.links->make(id, m_options.link_lifetime);
   out.link_expires_at = rec.created_at + m_options.link_lifetime.count();
   out.pdf = std::move(signed_pdf->pdf);
+  out.signatory = std::move(signatory);
   return out;
+}
+
+core::Result<Signatory> DocumentService::signatory(const store::DocumentRecord& rec) const {
+  if (rec.signer_cpf.empty() && rec.signer_name.empty() && rec.signer_email.empty()) return Signatory{};
+  if (!m_deps.personal_data) return no_personal_data();
+  return m_deps.personal_data->open(rec);
+}
+
+core::Result<std::string> DocumentService::signer_cpf_index(std::string_view cpf) const {
+  CARTORIO_TRY(const Signatory parsed, parse_signatory({std::string(cpf), {}, {}}));
+  if (!parsed.cpf) return core::Error{Errc::invalid_cpf, "CPF is empty"};
+  if (!m_deps.personal_data) return no_personal_data();
+  return m_deps.personal_data->cpf_index(*parsed.cpf);
 }
 
 core::Result<std::string> DocumentService::content(const std::string& document_id) {

@@ -22,6 +22,7 @@
 #include "core/error.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -413,6 +414,16 @@ struct DocumentRecord {
   std::string signer_serial;     // the per-document certificate (a CertificateRecord serial)
   std::string level;             // PAdES level: "B-B" | "B-T" | "B-LT" | "B-LTA"
   std::int64_t created_at = 0;
+  // The signatory (the citizen the document is for), personal data the store never sees in
+  // clear: pii::FieldCipher tokens sealed by the documents domain for table "documents",
+  // this column's name and row `id`, and pii::BlindIndex digests for exact lookups
+  // (docs/personal-data.md). "" when not given (NULL in the table). Written once, with the
+  // row; afterwards only re-sealed (replace_document_tokens).
+  std::string signer_cpf;          // token
+  std::string signer_cpf_index;    // digest; DocumentFilter::signer_cpf_index finds it
+  std::string signer_name;         // token
+  std::string signer_email;        // token
+  std::string signer_email_index;  // digest
 };
 
 // Where the previous page of a listing ended: its last record's (created_at, id).
@@ -423,8 +434,16 @@ struct DocumentCursor {
 
 struct DocumentFilter {
   std::optional<std::string> owner;     // only this owner's documents
+  std::optional<std::string> signer_cpf_index;  // only documents with this signer CPF digest
   int limit = 100;                      // 1..10000
   std::optional<DocumentCursor> after;  // keyset pagination: records strictly after this one
+};
+
+// The personal-data tokens of one document: column name ("signer_cpf", "signer_name",
+// "signer_email") to token; NULL columns left out.
+struct DocumentTokens {
+  std::string id;
+  std::map<std::string, std::string> tokens;
 };
 
 class DocumentRepository {
@@ -444,6 +463,17 @@ class DocumentRepository {
   // Newest first: ordered by (created_at, id) descending, so pages never overlap or skip
   // even when documents share a second. Errc::invalid_argument for a bad limit.
   virtual core::Result<std::vector<DocumentRecord>> list_documents(const DocumentFilter& f) = 0;
+
+  // For the re-encryption pass (pii::reencrypt through documents::DocumentTokenTable): up to
+  // `limit` documents holding at least one personal-data token, with id > after_id (""
+  // from the first) in id order (byte order on every engine), and their tokens.
+  // Errc::invalid_argument for a bad limit.
+  virtual core::Result<std::vector<DocumentTokens>> list_document_tokens(const std::string& after_id, int limit) = 0;
+  // Compare-and-set: writes `next`'s tokens only if the row still holds exactly `current`'s
+  // (NULL where `current` has none); false when it does not, or the row is gone. Both must
+  // name the same document and the same columns, with non-empty tokens
+  // (Errc::invalid_argument). Blind indexes are not touched: the plaintexts do not change.
+  virtual core::Result<bool> replace_document_tokens(const DocumentTokens& current, const DocumentTokens& next) = 0;
 };
 
 class Store : public CertificateRepository,

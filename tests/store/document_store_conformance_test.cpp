@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <latch>
+#include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 namespace {
 
@@ -21,6 +23,7 @@ using cartorio::store::AuditFilter;
 using cartorio::store::DocumentCursor;
 using cartorio::store::DocumentFilter;
 using cartorio::store::DocumentRecord;
+using cartorio::store::DocumentTokens;
 using cartorio::store::Store;
 using cartorio::store_test::make_cert;
 using cartorio::store_test::PostgresBackend;
@@ -69,6 +72,21 @@ void expect_same(const DocumentRecord& a, const DocumentRecord& b) {
   EXPECT_EQ(a.signer_serial, b.signer_serial);
   EXPECT_EQ(a.level, b.level);
   EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.signer_cpf, b.signer_cpf);
+  EXPECT_EQ(a.signer_cpf_index, b.signer_cpf_index);
+  EXPECT_EQ(a.signer_name, b.signer_name);
+  EXPECT_EQ(a.signer_email, b.signer_email);
+  EXPECT_EQ(a.signer_email_index, b.signer_email_index);
+}
+
+// Stand-ins for what the documents domain seals: the store treats them as opaque text.
+DocumentRecord with_signatory(DocumentRecord d, const std::string& who) {
+  d.signer_cpf = "pii1.dk-1.cpf-" + who + "-" + d.id;
+  d.signer_cpf_index = "idx-cpf-" + who;
+  d.signer_name = "pii1.dk-1.name-" + who + "-" + d.id;
+  d.signer_email = "pii1.dk-1.email-" + who + "-" + d.id;
+  d.signer_email_index = "idx-email-" + who;
+  return d;
 }
 
 std::vector<std::string> ids(const std::vector<DocumentRecord>& docs) {
@@ -399,6 +417,162 @@ TYPED_TEST(DocumentStoreConformance, Rejects_InvalidLimit) {
   }
 }
 
+// --- the signatory's personal data (tokens and blind-index digests) ---------------------------
+
+TYPED_TEST(DocumentStoreConformance, RoundTrips_SignatoryTokens_AndStoresAbsentOnesAsNull) {
+  const DocumentRecord full = with_signatory(make_document("doc_full"), "ana");
+  DocumentRecord cpf_only = make_document("doc_cpf", "user:alice", 1001);
+  cpf_only.signer_cpf = "pii1.dk-1.only";
+  cpf_only.signer_cpf_index = "idx-only";
+  const DocumentRecord none = make_document("doc_none", "user:alice", 1002);
+  const std::vector<const DocumentRecord*> all = {&full, &cpf_only, &none};
+  for (const auto* d : all) ASSERT_OK(this->store().insert_document(*d, sign_event(d->id)));
+  for (const auto* d : all) {
+    auto got = this->store().get_document(d->id);
+    ASSERT_TRUE(got) << got.error().to_string();
+    expect_same(*got, *d);
+  }
+  // "Not given" is NULL, never '' (the compare-and-set and the lookups rely on it).
+  auto dump = this->m_backend.query_cli(
+      "SELECT id, COALESCE(signer_cpf, 'NULL'), COALESCE(signer_cpf_index, 'NULL'), COALESCE(signer_name, 'NULL'), "
+      "COALESCE(signer_email, 'NULL'), COALESCE(signer_email_index, 'NULL') FROM documents ORDER BY id");
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_EQ(dump.out,
+            "doc_cpf|pii1.dk-1.only|idx-only|NULL|NULL|NULL\n"
+            "doc_full|pii1.dk-1.cpf-ana-doc_full|idx-cpf-ana|pii1.dk-1.name-ana-doc_full|pii1.dk-1.email-ana-doc_full|"
+            "idx-email-ana\n"
+            "doc_none|NULL|NULL|NULL|NULL|NULL\n");
+}
+
+TYPED_TEST(DocumentStoreConformance, Rejects_AnIndexWithoutItsToken_WithoutWriting) {
+  DocumentRecord d = make_document("doc_bad");
+  d.signer_cpf_index = "idx-cpf";
+  EXPECT_ERRC(this->store().insert_document(d, sign_event(d.id)), Errc::invalid_argument);
+  d = make_document("doc_bad");
+  d.signer_email_index = "idx-email";
+  EXPECT_ERRC(this->store().insert_document(d, sign_event(d.id)), Errc::invalid_argument);
+  this->expect_nothing_written("doc_bad");
+}
+
+TYPED_TEST(DocumentStoreConformance, Lists_BySignerCpfIndex_NewestFirst_WithOwnerAndPaging) {
+  const std::tuple<const char*, const char*, std::int64_t, const char*> docs[] = {
+      {"doc_1", "user:alice", 1000, "ana"}, {"doc_2", "user:bob", 2000, "ana"}, {"doc_3", "user:alice", 3000, "rui"},
+      {"doc_4", "user:alice", 4000, "ana"}, {"doc_5", "user:bob", 5000, nullptr}};
+  for (const auto& [id, owner, t, who] : docs) {
+    DocumentRecord d = make_document(id, owner, t);
+    if (who) d = with_signatory(d, who);
+    ASSERT_OK(this->store().insert_document(d, sign_event(id, t)));
+  }
+  DocumentFilter f;
+  f.signer_cpf_index = "idx-cpf-ana";
+  EXPECT_EQ(this->listed(f), (std::vector<std::string>{"doc_4", "doc_2", "doc_1"}));
+  f.owner = "user:alice";
+  EXPECT_EQ(this->listed(f), (std::vector<std::string>{"doc_4", "doc_1"}));
+  f.owner.reset();
+  f.limit = 2;
+  EXPECT_EQ(this->listed(f), (std::vector<std::string>{"doc_4", "doc_2"}));
+  f.after = DocumentCursor{2000, "doc_2"};
+  EXPECT_EQ(this->listed(f), (std::vector<std::string>{"doc_1"}));
+  f = DocumentFilter{};
+  f.signer_cpf_index = "idx-cpf-rui";
+  EXPECT_EQ(this->listed(f), (std::vector<std::string>{"doc_3"}));
+  f.signer_cpf_index = "idx-cpf-nobody";
+  EXPECT_TRUE(this->listed(f).empty());
+  // The e-mail digest is another domain: it never matches as a CPF digest.
+  f.signer_cpf_index = "idx-email-ana";
+  EXPECT_TRUE(this->listed(f).empty());
+  f.signer_cpf_index = "";
+  EXPECT_ERRC(this->store().list_documents(f), Errc::invalid_argument);
+}
+
+TYPED_TEST(DocumentStoreConformance, PagesDocumentTokens_InIdOrder_SkippingRowsWithout) {
+  // Inserted out of id order; doc_c has none; doc_e only a name.
+  for (const char* id : {"doc_d", "doc_a", "doc_c", "doc_b", "doc_e"}) {
+    DocumentRecord d = make_document(id);
+    if (std::string(id) == "doc_e") d.signer_name = "pii1.dk-1.name-e";
+    else if (std::string(id) != "doc_c") d = with_signatory(d, "x");
+    ASSERT_OK(this->store().insert_document(d, sign_event(id)));
+  }
+  std::vector<std::string> seen;
+  std::string after;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = this->store().list_document_tokens(after, 2);
+    ASSERT_TRUE(page) << page.error().to_string();
+    EXPECT_LE(page->size(), 2u);
+    if (page->empty()) break;
+    for (const auto& t : *page) seen.push_back(t.id);
+    after = page->back().id;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"doc_a", "doc_b", "doc_d", "doc_e"}));
+
+  auto all = this->store().list_document_tokens("", 100);
+  ASSERT_TRUE(all) << all.error().to_string();
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ(all->front().tokens, (std::map<std::string, std::string>{{"signer_cpf", "pii1.dk-1.cpf-x-doc_a"},
+                                                                      {"signer_email", "pii1.dk-1.email-x-doc_a"},
+                                                                      {"signer_name", "pii1.dk-1.name-x-doc_a"}}));
+  // NULL columns are left out, and indexes are never among the tokens.
+  EXPECT_EQ(all->back().tokens, (std::map<std::string, std::string>{{"signer_name", "pii1.dk-1.name-e"}}));
+  for (int bad : {0, -1, 10001}) EXPECT_ERRC(this->store().list_document_tokens("", bad), Errc::invalid_argument);
+}
+
+TYPED_TEST(DocumentStoreConformance, ReplacesTokens_OnlyWhileTheRowStillHoldsWhatWasRead) {
+  DocumentRecord d = make_document("doc_r");
+  d.signer_cpf = "pii1.old.cpf";
+  d.signer_cpf_index = "idx-cpf";
+  d.signer_name = "pii1.old.name";
+  ASSERT_OK(this->store().insert_document(d, sign_event(d.id)));
+  const DocumentTokens read{"doc_r", {{"signer_cpf", "pii1.old.cpf"}, {"signer_name", "pii1.old.name"}}};
+  const DocumentTokens resealed{"doc_r", {{"signer_cpf", "pii1.new.cpf"}, {"signer_name", "pii1.new.name"}}};
+
+  auto ok = this->store().replace_document_tokens(read, resealed);
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_TRUE(*ok);
+  auto got = this->store().get_document("doc_r");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->signer_cpf, "pii1.new.cpf");
+  EXPECT_EQ(got->signer_name, "pii1.new.name");
+  EXPECT_EQ(got->signer_cpf_index, "idx-cpf");  // digests stay: the plaintexts did not change
+  EXPECT_TRUE(got->signer_email.empty());
+
+  // Stale: the row no longer holds what was read; nothing is written.
+  const DocumentTokens again{"doc_r", {{"signer_cpf", "pii1.other.cpf"}, {"signer_name", "pii1.other.name"}}};
+  auto stale = this->store().replace_document_tokens(read, again);
+  ASSERT_TRUE(stale);
+  EXPECT_FALSE(*stale);
+  // A column read as NULL must still be NULL: here the reader thinks signer_name is absent.
+  auto missing = this->store().replace_document_tokens({"doc_r", {{"signer_cpf", "pii1.new.cpf"}}},
+                                                       {"doc_r", {{"signer_cpf", "pii1.other.cpf"}}});
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  auto gone = this->store().replace_document_tokens({"doc_nope", {{"signer_cpf", "a"}}}, {"doc_nope", {{"signer_cpf", "b"}}});
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  got = this->store().get_document("doc_r");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->signer_cpf, "pii1.new.cpf");
+  EXPECT_EQ(got->signer_name, "pii1.new.name");
+
+  // Only one column changed: the other is compared, not written.
+  const DocumentTokens current{"doc_r", {{"signer_cpf", "pii1.new.cpf"}, {"signer_name", "pii1.new.name"}}};
+  auto one = this->store().replace_document_tokens(
+      current, {"doc_r", {{"signer_cpf", "pii1.newer.cpf"}, {"signer_name", "pii1.new.name"}}});
+  ASSERT_TRUE(one);
+  EXPECT_TRUE(*one);
+  EXPECT_EQ(this->store().get_document("doc_r")->signer_cpf, "pii1.newer.cpf");
+
+  // Malformed requests.
+  const DocumentTokens now{"doc_r", {{"signer_cpf", "pii1.newer.cpf"}, {"signer_name", "pii1.new.name"}}};
+  EXPECT_ERRC(this->store().replace_document_tokens(now, {"doc_x", now.tokens}), Errc::invalid_argument);
+  EXPECT_ERRC(this->store().replace_document_tokens(now, {"doc_r", {{"signer_cpf", "x"}}}), Errc::invalid_argument);
+  EXPECT_ERRC(this->store().replace_document_tokens({"doc_r", {{"signer_cpf_index", "x"}}},
+                                                    {"doc_r", {{"signer_cpf_index", "y"}}}),
+              Errc::invalid_argument);
+  EXPECT_ERRC(this->store().replace_document_tokens({"doc_r", {{"signer_cpf", ""}}}, {"doc_r", {{"signer_cpf", "y"}}}),
+              Errc::invalid_argument);
+  EXPECT_EQ(this->store().get_document("doc_r")->signer_cpf, "pii1.newer.cpf");
+}
+
 // --- what lies in the database -------------------------------------------------------------
 
 TYPED_TEST(DocumentStoreConformance, DumpOfTheTable_ShowsTheStoredColumns) {
@@ -429,7 +603,7 @@ TYPED_TEST(DocumentStoreConformance, DumpOfTheTable_ShowsTheStoredColumns) {
   ASSERT_EQ(indexes.exit_code, 0) << indexes.err;
   EXPECT_EQ(indexes.out,
             "documents_created\ndocuments_original_sha256\ndocuments_owner_created\ndocuments_signed_sha256\n"
-            "documents_signer_serial\n");
+            "documents_signer_cpf\ndocuments_signer_email\ndocuments_signer_serial\n");
 }
 
 // --- the public transparency log -------------------------------------------------------

@@ -99,6 +99,8 @@ class SqlStore final : public Store {
   core::Result<DocumentRecord> get_document(const std::string& id) override;
   core::Result<std::vector<DocumentRecord>> find_documents_by_digest(const std::string& sha256_hex) override;
   core::Result<std::vector<DocumentRecord>> list_documents(const DocumentFilter& f) override;
+  core::Result<std::vector<DocumentTokens>> list_document_tokens(const std::string& after_id, int limit) override;
+  core::Result<bool> replace_document_tokens(const DocumentTokens& current, const DocumentTokens& next) override;
 
   std::string backend_name() const override { return m_dialect.backend_name; }
   core::Result<int> schema_version() override;
