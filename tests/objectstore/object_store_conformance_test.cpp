@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <latch>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -585,6 +586,8 @@ TYPED_TEST(ObjectStoreConformance, ConcurrentReaders_SeeTheOldOrTheNewObject_Nev
   ASSERT_OK(this->store().put("hot", a));
   std::atomic<bool> done{false};
   std::atomic<int> reads{0}, bad{0};
+  std::mutex first_bad_mutex;
+  std::string first_bad;  // what the first bad read was, for the failure message
   std::vector<std::thread> readers;
   for (int r = 0; r < 3; ++r) {
     readers.emplace_back([&] {
@@ -592,8 +595,18 @@ TYPED_TEST(ObjectStoreConformance, ConcurrentReaders_SeeTheOldOrTheNewObject_Nev
       for (int n = 0; !done || n < 5; ++n) {
         auto got = this->store().get("hot");
         ++reads;
-        if (!got || (got->data != a && got->data != b) || got->info.etag != cartorio::objectstore::etag_of(got->data))
-          ++bad;
+        std::string why;
+        if (!got) {
+          why = got.error().to_string();
+        } else if (got->data != a && got->data != b) {
+          why = "a mix of " + std::to_string(got->data.size()) + " bytes";
+        } else if (got->info.etag != cartorio::objectstore::etag_of(got->data)) {
+          why = "an ETag not of the bytes";
+        }
+        if (why.empty()) continue;
+        ++bad;
+        std::lock_guard lock(first_bad_mutex);
+        if (first_bad.empty()) first_bad = why;
       }
     });
   }
@@ -603,7 +616,7 @@ TYPED_TEST(ObjectStoreConformance, ConcurrentReaders_SeeTheOldOrTheNewObject_Nev
   done = true;
   for (auto& th : readers) th.join();
   EXPECT_EQ(write_errors, 0);
-  EXPECT_EQ(bad.load(), 0) << "of " << reads.load() << " reads";
+  EXPECT_EQ(bad.load(), 0) << "of " << reads.load() << " reads; the first: " << first_bad;
 }
 
 TYPED_TEST(ObjectStoreConformance, ListingDuringWrites_ShowsOnlyCompleteObjects) {

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 namespace cartorio::objectstore {
 using core::Errc;
@@ -135,10 +137,22 @@ core::Result<ObjectInfo> S3ObjectStore::info_from(std::string_view key, const S3
   return info;
 }
 
+core::Result<s3::S3Response> S3ObjectStore::read_current(const S3Request& request, std::string_view key) {
+  // Swift replaces a versioned object by moving a symlink: a read at that instant gets 404
+  // though the key was never absent. A 404 counts only when the listing agrees.
+  for (int attempt = 0;; ++attempt) {
+    CARTORIO_TRY(auto r, m_client.perform(request));
+    if (r.status != 404 || !request.query.empty() || attempt == 4) return r;
+    CARTORIO_TRY(auto page, versions_page(key, 1, {}));
+    if (page.entries.empty() || page.entries.front().delete_marker) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
+  }
+}
+
 core::Result<ObjectInfo> S3ObjectStore::head_version(std::string_view key, std::string_view version_id) {
   S3Request req{.method = "HEAD", .path = object_path(key)};
   if (!version_id.empty()) req.query = version_query(version_id);
-  CARTORIO_TRY(auto r, m_client.perform(req));
+  CARTORIO_TRY(auto r, read_current(req, key));
   if (r.status != 200) return s3::s3_error(r, "HeadObject " + std::string(key));
   return info_from(key, r);
 }
@@ -291,7 +305,7 @@ core::Result<Object> S3ObjectStore::get(std::string_view key) {
 }
 
 core::Result<Object> S3ObjectStore::fetch(std::string_view key, const std::string& query) {
-  CARTORIO_TRY(auto r, m_client.perform({.method = "GET", .path = object_path(key), .query = query}));
+  CARTORIO_TRY(auto r, read_current({.method = "GET", .path = object_path(key), .query = query}, key));
   if (r.status != 200) return s3::s3_error(r, "GetObject " + std::string(key));
   r.headers["content-length"] = std::to_string(r.body.size());
   CARTORIO_TRY(auto info, info_from(key, r));

@@ -82,6 +82,9 @@ class S3ObjectStore final : public ObjectStore {
   core::Result<s3::S3Response> put_multipart(std::string_view key, std::string_view data,
                                              std::vector<std::pair<std::string, std::string>> headers);
   core::Result<ObjectInfo> head_version(std::string_view key, std::string_view version_id);
+  // A GET or HEAD of the current object, retried (briefly) when it answers 404 while the
+  // key's listing shows an object: a replacement in progress on Swift.
+  core::Result<s3::S3Response> read_current(const s3::S3Request& request, std::string_view key);
   // GET of the key (query: "" or ?versionId=...), its bytes checked against its SHA-256.
   core::Result<Object> fetch(std::string_view key, const std::string& query);
   core::Result<ObjectInfo> info_from(std::string_view key, const s3::S3Response& r) const;
