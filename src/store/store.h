@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cartorio::store {
@@ -495,6 +496,26 @@ class Store : public CertificateRepository,
   virtual core::Result<int> schema_version() = 0;
   // Reachability for /readyz.
   virtual core::Result<void> check() = 0;
+
+  // Sets the password of the database role this store logs in as, without a failed request:
+  // sessions already open keep working, and every pooled connection is then re-opened (idle
+  // ones at once, leased ones when released), logging in through the backend's password
+  // provider (PostgresStoreOptions::password_candidates).
+  //
+  // Ordering, for callers: first write `new_password` into the provider's source so that it
+  // comes FIRST among the candidates (keep the old one after it: until the change commits,
+  // a fresh connection still needs it), then call this; if it fails, revert the provider
+  // (old password first again). After Errc::store_unavailable the change may have been
+  // applied before the connection broke: keep the new password as a later candidate then.
+  // The password is never logged nor put in an error message. PostgreSQL sends only a
+  // SCRAM-SHA-256 verifier computed client-side, so the clear text never reaches the server.
+  // Errc::invalid_argument for an empty password or one holding a NUL byte;
+  // Errc::not_supported for a backend without a password (SQLite, the default).
+  virtual core::Result<void> change_own_password(std::string_view new_password) {
+    (void)new_password;
+    return core::Error(core::Errc::not_supported, "change_own_password: the " + backend_name() +
+                                                      " store has no password");
+  }
 };
 
 }  // namespace cartorio::store

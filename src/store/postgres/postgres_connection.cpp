@@ -6,6 +6,9 @@
 
 #include <charconv>
 #include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
 
 namespace cartorio::store::postgres {
 namespace {
@@ -82,17 +85,78 @@ bool succeeded(const PGresult* res) {
   return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+// One login attempt. `password` (may be null) goes after the expanded conninfo ("dbname"),
+// so it overrides a password the conninfo holds.
+ConnPtr connect_once(const PostgresStoreOptions& options, const char* password) {
+  const std::string timeout = std::to_string(options.connect_timeout_s);
+  // Defaults first: keywords in the expanded conninfo ("dbname") override them.
+  const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname", nullptr, nullptr};
+  const char* values[] = {timeout.c_str(), "cartorio", "UTF8", options.conninfo.c_str(), nullptr, nullptr};
+  if (password) {
+    keys[4] = "password";
+    values[4] = password;
+  }
+  return ConnPtr(PQconnectdbParams(keys, values, 1));
+}
+
+// The server answered and refused the password (as opposed to being unreachable, refusing
+// the database or the address): another password may work.
+bool password_refused(PGconn* conn) {
+  if (PQconnectionUsedPassword(conn)) return true;
+  const char* message = PQerrorMessage(conn);
+  return message && std::strstr(message, "password authentication failed") != nullptr;
+}
+
+core::Result<std::vector<std::string>> password_candidates(const PostgresStoreOptions& options) {
+  if (!options.password_candidates) return std::vector<std::string>{};
+  try {
+    return options.password_candidates();
+  } catch (const std::exception&) {
+    // Its message is not passed on: it might quote what the provider read.
+  } catch (...) {
+  }
+  return Error(Errc::store_unavailable, "connect to PostgreSQL: the password provider failed");
+}
+
+// Opens a session: each provided password in order, then the conninfo's own (no override).
+// Moves on only when the server refused a password, so a server that is down is tried once.
+// Error messages are libpq's, which never quote the password.
+core::Result<ConnPtr> connect(const PostgresStoreOptions& options) {
+  CARTORIO_TRY(auto candidates, password_candidates(options));
+  int refused = 0;
+  for (const auto& password : candidates) {
+    // libpq ignores an empty value and cuts at a NUL: neither is a usable password.
+    if (password.empty() || password.find('\0') != std::string::npos) continue;
+    ConnPtr conn = connect_once(options, password.c_str());
+    if (!conn) return Error(Errc::store_unavailable, "connect to PostgreSQL: out of memory");
+    if (PQstatus(conn.get()) == CONNECTION_OK) return conn;
+    if (!password_refused(conn.get()))
+      return Error(Errc::store_unavailable, "connect to PostgreSQL: " + trimmed(PQerrorMessage(conn.get())));
+    ++refused;
+  }
+  ConnPtr conn = connect_once(options, nullptr);
+  if (!conn) return Error(Errc::store_unavailable, "connect to PostgreSQL: out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string message = "connect to PostgreSQL: " + trimmed(PQerrorMessage(conn.get()));
+    if (refused > 0)
+      message += " (after the server refused " + std::to_string(refused) + " provided password" +
+                 (refused > 1 ? "s" : "") + ")";
+    return Error(Errc::store_unavailable, message);
+  }
+  return conn;
+}
+
 class PostgresConnection final : public sql::SqlConnection {
  public:
-  PostgresConnection(ConnPtr conn, int statement_timeout_ms)
-      : m_conn(std::move(conn)), m_statement_timeout_ms(statement_timeout_ms) {}
+  PostgresConnection(ConnPtr conn, PostgresStoreOptions options)
+      : m_conn(std::move(conn)), m_options(std::move(options)) {}
 
   // Session state a reset must restore. Sent directly, not through run(): a failure here
   // must not trigger another reset.
   core::Result<void> configure_session() {
     // Server notices ("relation already exists, skipping") would go to stderr otherwise.
     PQsetNoticeProcessor(m_conn.get(), [](void*, const char*) {}, nullptr);
-    const std::string set = "SET statement_timeout = " + std::to_string(m_statement_timeout_ms);
+    const std::string set = "SET statement_timeout = " + std::to_string(m_options.statement_timeout_ms);
     ResultPtr res(PQexec(m_conn.get(), set.c_str()));
     if (!succeeded(res.get())) return error_from(m_conn.get(), res.get(), "set statement_timeout");
     return core::ok();
@@ -158,6 +222,31 @@ class PostgresConnection final : public sql::SqlConnection {
     return PQstatus(m_conn.get()) == CONNECTION_OK && PQtransactionStatus(m_conn.get()) == PQTRANS_IDLE;
   }
 
+  // The SCRAM-SHA-256 verifier is computed here (PQencryptPasswordConn), so the clear
+  // password is never sent: not to the server, nor to its statement log.
+  core::Result<void> change_own_password(std::string_view new_password) override {
+    if (new_password.empty()) return Error(Errc::invalid_argument, "the new password is empty");
+    if (new_password.find('\0') != std::string_view::npos)
+      return Error(Errc::invalid_argument, "the new password contains a NUL byte");
+    if (m_in_transaction) return Error(Errc::store_error, "cannot change the password inside a transaction");
+    if (PQstatus(m_conn.get()) != CONNECTION_OK) {
+      CARTORIO_TRY_VOID(reconnect());
+    }
+    const std::string password(new_password);
+    const char* user = PQuser(m_conn.get());
+    if (!user || !*user) return Error(Errc::store_error, "the session has no user name");
+    std::unique_ptr<char, PqFreer> verifier(
+        PQencryptPasswordConn(m_conn.get(), password.c_str(), user, "scram-sha-256"));
+    if (!verifier)
+      return Error(Errc::store_error, "compute the password verifier: " + trimmed(PQerrorMessage(m_conn.get())));
+    std::unique_ptr<char, PqFreer> role(PQescapeIdentifier(m_conn.get(), user, std::strlen(user)));
+    std::unique_ptr<char, PqFreer> literal(PQescapeLiteral(m_conn.get(), verifier.get(), std::strlen(verifier.get())));
+    if (!role || !literal) return Error(Errc::store_error, "escape: " + trimmed(PQerrorMessage(m_conn.get())));
+    // Not resent after a broken connection: it may have been applied.
+    CARTORIO_TRY_VOID(run_simple(std::string("ALTER ROLE ") + role.get() + " PASSWORD " + literal.get(), false));
+    return core::ok();
+  }
+
  private:
   core::Result<SqlResult> run_simple(const std::string& sql, bool retry_safe) {
     return run([&] { return PQexec(m_conn.get(), sql.c_str()); }, retry_safe, "exec");
@@ -178,16 +267,19 @@ class PostgresConnection final : public sql::SqlConnection {
     }
   }
 
+  // A new session through the same path as the first (not PQreset, which would log in again
+  // with the password of the first login, stale after a rotation). On failure the broken
+  // session stays, so healthy() is false and the pool drops this connection.
   core::Result<void> reconnect() {
     m_in_transaction = false;  // a new session has no transaction
-    PQreset(m_conn.get());
-    if (PQstatus(m_conn.get()) != CONNECTION_OK)
-      return Error(Errc::store_unavailable, "reconnect: " + trimmed(PQerrorMessage(m_conn.get())));
+    auto fresh = connect(m_options);
+    if (!fresh) return Error(fresh.error().code, "reconnect: " + fresh.error().message);
+    m_conn = std::move(fresh).value();
     return configure_session();
   }
 
   ConnPtr m_conn;
-  const int m_statement_timeout_ms;
+  const PostgresStoreOptions m_options;
   bool m_in_transaction = false;
 };
 
@@ -203,15 +295,8 @@ core::Result<void> validate_conninfo(const std::string& conninfo) {
 }
 
 core::Result<std::unique_ptr<sql::SqlConnection>> open_postgres_connection(const PostgresStoreOptions& options) {
-  const std::string timeout = std::to_string(options.connect_timeout_s);
-  // Defaults first: keywords in the expanded conninfo ("dbname") override them.
-  const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname", nullptr};
-  const char* values[] = {timeout.c_str(), "cartorio", "UTF8", options.conninfo.c_str(), nullptr};
-  ConnPtr conn(PQconnectdbParams(keys, values, 1));
-  if (!conn) return Error(Errc::store_unavailable, "connect to PostgreSQL: out of memory");
-  if (PQstatus(conn.get()) != CONNECTION_OK)
-    return Error(Errc::store_unavailable, "connect to PostgreSQL: " + trimmed(PQerrorMessage(conn.get())));
-  auto pg = std::make_unique<PostgresConnection>(std::move(conn), options.statement_timeout_ms);
+  CARTORIO_TRY(auto conn, connect(options));
+  auto pg = std::make_unique<PostgresConnection>(std::move(conn), options);
   auto configured = pg->configure_session();
   if (!configured) return Error(configured.error().code, "configure PostgreSQL session: " + configured.error().message);
   return std::unique_ptr<sql::SqlConnection>(std::move(pg));

@@ -2,12 +2,17 @@
 // exclusive use; the PooledConnection gives it back when it dies. Connections beyond the
 // first are opened lazily, up to max_size; an unhealthy connection is dropped on return
 // and replaced on demand. With max_size 1 (SQLite) the pool is simply a mutex.
+//
+// retire_all() (after a password change) starts a new generation: idle connections are
+// closed at once, leased ones when they come back (never while in use), so every later
+// acquire gets a connection opened after the call.
 #pragma once
 
 #include "store/sql/sql_connection.h"
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -20,10 +25,12 @@ class ConnectionPool;
 // Move-only lease on one connection.
 class PooledConnection {
  public:
-  PooledConnection(ConnectionPool& pool, std::unique_ptr<SqlConnection> conn)
-      : m_pool(&pool), m_conn(std::move(conn)) {}
+  // `generation`: the pool's generation when the connection was opened.
+  PooledConnection(ConnectionPool& pool, std::unique_ptr<SqlConnection> conn, std::uint64_t generation)
+      : m_pool(&pool), m_conn(std::move(conn)), m_generation(generation) {}
   PooledConnection(PooledConnection&& other) noexcept
-      : m_pool(std::exchange(other.m_pool, nullptr)), m_conn(std::move(other.m_conn)) {}
+      : m_pool(std::exchange(other.m_pool, nullptr)), m_conn(std::move(other.m_conn)),
+        m_generation(other.m_generation) {}
   PooledConnection& operator=(PooledConnection&&) = delete;
   PooledConnection(const PooledConnection&) = delete;
   PooledConnection& operator=(const PooledConnection&) = delete;
@@ -35,6 +42,7 @@ class PooledConnection {
  private:
   ConnectionPool* m_pool;
   std::unique_ptr<SqlConnection> m_conn;
+  std::uint64_t m_generation;
 };
 
 class ConnectionPool {
@@ -51,17 +59,28 @@ class ConnectionPool {
   // new one cannot be opened.
   core::Result<PooledConnection> acquire();
 
+  // Retires every connection opened before this call: idle ones are closed now, leased
+  // ones when released (their current use is not disturbed). Later acquires open new
+  // connections through the factory. Safe to call from any thread, also while holding a lease.
+  void retire_all() noexcept;
+
  private:
   friend class PooledConnection;
-  void release(std::unique_ptr<SqlConnection> conn) noexcept;
+  void release(std::unique_ptr<SqlConnection> conn, std::uint64_t generation) noexcept;
+
+  struct Idle {
+    std::unique_ptr<SqlConnection> conn;
+    std::uint64_t generation;
+  };
 
   Factory m_factory;
   const int m_max_size;
   const std::chrono::milliseconds m_acquire_timeout;
   std::mutex m_mutex;
   std::condition_variable m_freed;
-  std::vector<std::unique_ptr<SqlConnection>> m_idle;  // guarded by m_mutex
-  int m_open = 0;                                       // idle + leased; guarded by m_mutex
+  std::vector<Idle> m_idle;      // guarded by m_mutex
+  int m_open = 0;                // idle + leased + being opened; guarded by m_mutex
+  std::uint64_t m_generation = 0;  // bumped by retire_all; guarded by m_mutex
 };
 
 }  // namespace cartorio::store::sql

@@ -4,6 +4,10 @@
 
 namespace cartorio::store::sql {
 
+core::Result<void> SqlConnection::change_own_password(std::string_view) {
+  return core::Error(core::Errc::not_supported, "change_own_password: this database has no password");
+}
+
 const std::string& SqlRow::text(std::size_t i) const {
   static const std::string kEmpty;
   if (is_null(i)) return kEmpty;

@@ -73,6 +73,11 @@ class SqlConnection {
 
   // False once the connection is known to be unusable; the pool then drops it.
   virtual bool healthy() const = 0;
+
+  // Sets the password of the role this connection is logged in as (Store::change_own_password
+  // describes the contract; the store retires the pool's connections afterwards). Not inside
+  // a transaction. The default: Errc::not_supported (SQLite has no password).
+  virtual core::Result<void> change_own_password(std::string_view new_password);
 };
 
 }  // namespace cartorio::store::sql

@@ -557,4 +557,22 @@ core::Result<void> SqlStore::check() {
   return core::ok();
 }
 
+core::Result<void> SqlStore::change_own_password(std::string_view new_password) {
+  constexpr std::string_view op = "change_own_password";
+  {
+    CARTORIO_TRY(auto conn, connection(op));
+    auto changed = conn->change_own_password(new_password);
+    if (!changed) {
+      if (changed.error().code == Errc::not_supported)
+        return Error(Errc::not_supported, std::string(op) + ": the " + m_dialect.backend_name +
+                                              " store has no password");
+      return in(op, changed.error());
+    }
+  }
+  // Sessions keep the login they made: re-open them all, through the password provider.
+  m_pool->retire_all();
+  core::log::info("store password changed; pooled connections retired", {{"backend", m_dialect.backend_name}});
+  return core::ok();
+}
+
 }  // namespace cartorio::store::sql

@@ -105,6 +105,9 @@ class SqlStore final : public Store {
   std::string backend_name() const override { return m_dialect.backend_name; }
   core::Result<int> schema_version() override;
   core::Result<void> check() override;
+  // Through the driver (SqlConnection::change_own_password), then retires the pool's
+  // connections (ConnectionPool::retire_all) so each is re-opened with the new password.
+  core::Result<void> change_own_password(std::string_view new_password) override;
 
  private:
   core::Result<PooledConnection> connection(std::string_view op);
