@@ -1,6 +1,7 @@
 #include "app/runtime.h"
 
 #include "app/object_storage.h"
+#include "app/secrets_setup.h"
 
 #include "cache/fallback_cache.h"
 #include "cache/memory/memory_cache.h"
@@ -26,8 +27,13 @@ using core::Errc;
 
 namespace {
 
-core::Result<std::unique_ptr<store::Store>> open_store(const core::Config& c) {
-  if (c.store.backend == "postgres") return store::open_postgres_store(c.store.postgres_url);
+core::Result<std::unique_ptr<store::Store>> open_store(const core::Config& c, secrets::SecretStore& secrets) {
+  if (c.store.backend == "postgres") {
+    store::PostgresStoreOptions o;
+    o.conninfo = c.store.postgres_url;
+    o.password_candidates = postgres_password_candidates(secrets);
+    return store::open_postgres_store(o);
+  }
   return store::open_sqlite_store(c.path(c.store.sqlite_path));
 }
 
@@ -173,13 +179,15 @@ core::Result<Runtime> open_runtime(const core::Config& config, const std::string
   if (mode == OpenMode::existing && !fs::exists(fs::path(config.data_dir) / "config.toml", ec))
     return core::Error{Errc::not_initialized, "no installation in " + config.data_dir + ": run `cartorio init` first"};
   if (mode == OpenMode::create) CARTORIO_TRY_VOID(core::make_dirs(config.data_dir, 0700));
-  CARTORIO_TRY(rt.store, open_store(config));
-  CARTORIO_TRY(auto backend, open_key_backend(config, *rt.clock, mode));
-  rt.keys = std::make_unique<keys::AuditedKeyStore>(std::move(backend), *rt.store, *rt.clock, actor);
+  // Object storage and its data keys first: the database password may be a secret there.
   CARTORIO_TRY(rt.data_keys, open_data_key_ring(config, *rt.clock, mode == OpenMode::create));
   CARTORIO_TRY(auto storage, open_object_storage(config, *rt.clock, *rt.data_keys));
   rt.objects = std::move(storage.objects);
   rt.object_tiers = {storage.hot, storage.cold, storage.encrypted, std::move(storage.lifecycle_rules)};
+  rt.secrets = std::make_unique<secrets::SecretStore>(*rt.objects, *rt.data_keys);
+  CARTORIO_TRY(rt.store, open_store(config, *rt.secrets));
+  CARTORIO_TRY(auto backend, open_key_backend(config, *rt.clock, mode));
+  rt.keys = std::make_unique<keys::AuditedKeyStore>(std::move(backend), *rt.store, *rt.clock, actor);
   CARTORIO_TRY(rt.cache, open_cache(config, *rt.clock));
   CARTORIO_TRY_VOID(core::make_dirs(config.path("run"), 0700));
   CARTORIO_TRY(rt.revocation_epoch, core::SharedCounter::open(config.path("run/revocation.epoch")));

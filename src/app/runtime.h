@@ -15,6 +15,7 @@
 #include "ocsp/ocsp_sources.h"
 #include "pki/ceremony.h"
 #include "pki/hierarchy.h"
+#include "secrets/secret_store.h"
 #include "store/store.h"
 
 #include <memory>
@@ -26,8 +27,6 @@ namespace cartorio::app {
 struct Runtime {
   core::Config config;
   std::unique_ptr<core::Clock> clock;
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<keys::KeyStore> keys;  // audited: every key use is an audit event
   // The data-key ring for data at rest (keys.data_keys_dir): objects' envelopes and
   // personal fields. Declared before `objects`, which borrows it.
   std::unique_ptr<keys::DataKeyRing> data_keys;
@@ -40,6 +39,11 @@ struct Runtime {
     objectstore::EncryptedObjectStore* encrypted = nullptr;  // for reencrypt(); may be null
     std::vector<objectstore::LifecycleRule> lifecycle_rules;
   } object_tiers;
+  // Versioned secrets in the object store, sealed under the data keys (secrets/). Declared
+  // before `store`, whose connections may log in with the password kept here.
+  std::unique_ptr<secrets::SecretStore> secrets;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<keys::KeyStore> keys;  // audited: every key use is an audit event
   // In-process, or Redis with an in-process fallback (cache.backend).
   std::unique_ptr<cache::Cache> cache;
   // Bumped on every revocation; invalidates in-process OCSP cache entries of every process

@@ -26,6 +26,7 @@ void add_pdf_commands(CLI::App& app, CommandContext& ctx);
 void add_audit_commands(CLI::App& app, CommandContext& ctx);
 void add_object_commands(CLI::App& app, CommandContext& ctx);
 void add_pii_commands(CLI::App& app, CommandContext& ctx);
+void add_secret_commands(CLI::App& app, CommandContext& ctx);
 // `pdf verify`, registered on the `pdf` subcommand by add_pdf_commands.
 void add_pdf_verify_command(CLI::App& pdf, CommandContext& ctx);
 

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add_audit_commands(app, ctx);
   add_object_commands(app, ctx);
   add_pii_commands(app, ctx);
+  add_secret_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

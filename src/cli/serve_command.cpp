@@ -13,11 +13,13 @@
 #include "api/transparency_routes.h"
 #include "api/tsa_routes.h"
 #include "api/document_routes.h"
+#include "api/secret_routes.h"
 #include "app/audit_logs.h"
 #include "app/document_stack.h"
 #include "app/identity_setup.h"
 #include "app/jobs.h"
 #include "app/runtime.h"
+#include "app/secrets_setup.h"
 #include "app/server_identity.h"
 #include "metrics/metrics.h"
 #include "cli/cli_support.h"
@@ -165,6 +167,8 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   document_routes.link_lifetime = std::chrono::minutes(cfg->documents.download_link_minutes);
   document_routes.clock = rt->clock.get();
   if (auto r = api::add_document_routes(secured, std::move(document_routes)); !r) return fail(r.error());
+  auto secret_manager = app::open_secret_manager(*rt, identity->get());
+  if (auto r = api::add_secret_routes(secured, secret_manager.get()); !r) return fail(r.error());
 
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);
@@ -172,6 +176,7 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (cfg->jobs.in_server) {
     app::add_standard_jobs(jobs, *rt, &*ocsp_sources);
     app::add_audit_jobs(jobs, *rt, **logs);
+    app::add_secret_rotation_job(jobs, *rt, *secret_manager);
   }
 
   http::ServerOptions options;
@@ -248,6 +253,10 @@ int run_worker(const CommandContext& ctx) {
   auto logs = app::open_audit_logs(*rt);
   if (!logs) return fail(logs.error());
   app::add_audit_jobs(jobs, *rt, **logs);
+  auto identity = app::open_identity(*rt);
+  if (!identity) return fail(identity.error());
+  auto secret_manager = app::open_secret_manager(*rt, identity->get());
+  app::add_secret_rotation_job(jobs, *rt, *secret_manager);
   jobs.start();
   core::log::info("worker.started", {{"data_dir", cfg->data_dir}, {"cache", rt->cache->backend_name()}});
   const int sig = wait_for_shutdown(signals);

@@ -85,6 +85,8 @@ const std::vector<Key>& keys() {
       INT("jobs.lifecycle_interval_hours", jobs.lifecycle_interval_hours, "how often the object lifecycle rules run"),
       INT("jobs.audit_checkpoint_seconds", jobs.audit_checkpoint_seconds,
           "how often the audit and transparency logs get a signed tree head (when they grew)"),
+      INT("jobs.secret_rotation_check_minutes", jobs.secret_rotation_check_minutes,
+          "how often secrets due for rotation are looked for"),
       INT("limits.per_ip_burst", limits.per_ip_burst, "HTTPS API requests a source IP may send at once"),
       INT("limits.per_ip_per_second", limits.per_ip_per_second, "... and per second after that"),
       INT("limits.per_client_burst", limits.per_client_burst, "API calls an authenticated client may make at once"),
@@ -103,6 +105,10 @@ const std::vector<Key>& keys() {
       TEXT("documents.link_key_file", documents.link_key_file, "HMAC key of download links (32 random bytes, hex)", false),
       TEXT("pii.index_key_file", pii.index_key_file,
            "installation secret of the personal-data blind index (32 random bytes, hex)", false),
+      INT("secrets.rotation_days", secrets.rotation_days,
+          "rotation period of the installation's secrets (JWT key, database password) and of put ones (0: never)"),
+      BOOL("secrets.rotate_postgres_password", secrets.rotate_postgres_password,
+           "set a new random password on the PostgreSQL role every secrets.rotation_days (docs/secrets.md)"),
       TEXT("log.level", log.level, "debug | info | warn | error", false),
   };
   return k;
@@ -183,6 +189,10 @@ void validate(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("objects.backend: must be \"filesystem\" or \"s3\", got \"" + c.objects.backend + "\"");
   if (c.jobs.lifecycle_interval_hours < 1 || c.jobs.lifecycle_interval_hours > 24 * 7)
     problems.push_back("jobs.lifecycle_interval_hours: must be between 1 and 168");
+  if (c.jobs.secret_rotation_check_minutes < 1 || c.jobs.secret_rotation_check_minutes > 24 * 60)
+    problems.push_back("jobs.secret_rotation_check_minutes: must be between 1 and 1440");
+  if (c.secrets.rotation_days < 0 || c.secrets.rotation_days > 3660)
+    problems.push_back("secrets.rotation_days: must be between 0 and 3660");
   if (c.objects.backend == "s3") {
     if (c.objects.s3_endpoint.empty() || c.objects.s3_bucket.empty() || c.objects.s3_access_key.empty())
       problems.push_back("objects.s3_endpoint, objects.s3_bucket, objects.s3_access_key: required when objects.backend = \"s3\"");

@@ -75,7 +75,7 @@ struct Config {
     bool cold_tier = true;
     std::string cold_filesystem_root = "objects-cold";
     std::string s3_cold_bucket;  // empty: "<s3_bucket>-cold"
-    std::string lifecycle_rules = "=cold:90,expire:2555";
+    std::string lifecycle_rules = "=cold:90,expire:2555; secrets/=";
   } objects;
 
   struct Cache {
@@ -97,6 +97,7 @@ struct Config {
     int crl_interval_hours = 24;
     int lifecycle_interval_hours = 24;
     int audit_checkpoint_seconds = 300;  // signed tree heads of the audit and transparency logs
+    int secret_rotation_check_minutes = 60;  // how often due secrets are looked for
   } jobs;
 
   struct Limits {  // token buckets of the HTTPS API: burst, then a steady rate per second
@@ -137,6 +138,17 @@ struct Config {
     // data keys it never rotates: lookups of old rows depend on it.
     std::string index_key_file = "pii-index.key";
   } pii;
+
+  struct Secrets {
+    // Rotation period of the installation's own secrets (the JWT signing key, the database
+    // password) and of stored ones put without a period; 0: never by schedule.
+    int rotation_days = 30;
+    // Take over the PostgreSQL role's password: the worker sets a new random one on the role
+    // every rotation_days (the first time at once) and the pool logs in with it
+    // (docs/secrets.md). Off by default: the role may be shared, or its password in other hands.
+    // Ignored unless store.backend = "postgres".
+    bool rotate_postgres_password = false;
+  } secrets;
 
   struct Log {
     std::string level = "info";

@@ -26,6 +26,9 @@ enum class Permission {
   audit_read,           // read the audit trail (auditor)
   user_admin,           // users and roles
   api_key_admin,        // create/list/revoke API keys
+  secret_list,          // list secrets and their versions: names, kinds, dates, never values
+  secret_read,          // read a secret's value (every read is an audit event)
+  secret_rotate,        // rotate a secret, or store a new version of one
   self_service,         // own account: profile, password, own tokens
   mfa_enroll,           // enrol own TOTP; the only permission of a not-yet-enrolled user's token
 };

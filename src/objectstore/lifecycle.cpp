@@ -60,7 +60,10 @@ core::Result<std::vector<LifecycleRule>> parse_lifecycle_rules(std::string_view 
     LifecycleRule rule;
     rule.prefix = std::string(trim(part.substr(0, eq)));
     if (!rule.prefix.empty() && !check_prefix(rule.prefix)) return bad(part, "the prefix has characters keys cannot have");
-    for (auto action : split(part.substr(eq + 1), ',')) {
+    // "PREFIX=" with no action keeps its keys as they are (the longest prefix wins, so it
+    // exempts them from a broader rule).
+    const auto actions = trim(part.substr(eq + 1));
+    for (auto action : actions.empty() ? std::vector<std::string_view>{} : split(actions, ',')) {
       const auto colon = action.find(':');
       if (colon == std::string_view::npos) return bad(part, "expected action:days, got \"" + std::string(action) + "\"");
       const auto name = trim(action.substr(0, colon));

@@ -237,6 +237,8 @@ const Override kOverrides[] = {
     {"jobs.crl_interval_hours", "12", [](const Config& c) { return str(c.jobs.crl_interval_hours); }},
     {"jobs.audit_checkpoint_seconds", "60", [](const Config& c) { return str(c.jobs.audit_checkpoint_seconds); }},
     {"jobs.lifecycle_interval_hours", "6", [](const Config& c) { return str(c.jobs.lifecycle_interval_hours); }},
+    {"jobs.secret_rotation_check_minutes", "15",
+     [](const Config& c) { return str(c.jobs.secret_rotation_check_minutes); }},
     {"limits.per_ip_burst", "7", [](const Config& c) { return str(c.limits.per_ip_burst); }},
     {"limits.per_ip_per_second", "8", [](const Config& c) { return str(c.limits.per_ip_per_second); }},
     {"limits.per_client_burst", "9", [](const Config& c) { return str(c.limits.per_client_burst); }},
@@ -254,6 +256,9 @@ const Override kOverrides[] = {
     {"documents.download_link_minutes", "15", [](const Config& c) { return str(c.documents.download_link_minutes); }},
     {"documents.link_key_file", "/etc/cartorio/links.key", [](const Config& c) { return c.documents.link_key_file; }},
     {"pii.index_key_file", "/etc/cartorio/pii-index.key", [](const Config& c) { return c.pii.index_key_file; }},
+    {"secrets.rotation_days", "90", [](const Config& c) { return str(c.secrets.rotation_days); }},
+    {"secrets.rotate_postgres_password", "true",
+     [](const Config& c) { return std::string(c.secrets.rotate_postgres_password ? "true" : "false"); }},
     {"log.level", "error", [](const Config& c) { return c.log.level; }},
 };
 
@@ -368,6 +373,8 @@ const BadConfig kBadConfigs[] = {
     {"IntermediateZero", "[pki]\nintermediate_validity_days = 0\n", "pki.intermediate_validity_days"},
     {"CrlValidityTooShort", "[pki]\ncrl_validity_hours = 24\n", "pki.crl_validity_hours: must be between 25"},
     {"CrlValidityNegative", "[pki]\ncrl_validity_hours = -48\n", "pki.crl_validity_hours"},
+    {"SecretRotationNegative", "[secrets]\nrotation_days = -1\n", "secrets.rotation_days"},
+    {"SecretCheckZero", "[jobs]\nsecret_rotation_check_minutes = 0\n", "jobs.secret_rotation_check_minutes"},
     {"UnknownLogLevel", "[log]\nlevel = \"verbose\"\n", "log.level: must be debug, info, warn or error"},
     {"LogLevelWrongCase", "[log]\nlevel = \"INFO\"\n", "log.level"},
     {"AccessTokenZero", "[identity]\naccess_token_minutes = 0\n", "identity.access_token_minutes: must be between 1"},

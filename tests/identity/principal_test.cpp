@@ -47,11 +47,12 @@ TEST(RoleMatrix, AuditorOnlyReads) {
   EXPECT_TRUE(role_allows(Role::auditor, P::self_service));
   // Nothing that changes state: no issue, revoke, sign, request, administration.
   for (P p : {P::certificate_issue, P::certificate_revoke, P::document_request, P::document_sign, P::user_admin,
-              P::api_key_admin})
+              P::api_key_admin, P::secret_read, P::secret_rotate})
     EXPECT_FALSE(role_allows(Role::auditor, p)) << to_string(p);
-  // What it may do beyond the audit trail is reading (certificates and CA chains).
+  // What it may do beyond the audit trail is reading (certificates, CA chains, which secrets
+  // exist — never their values).
   const std::set<Permission> expected = {P::audit_read, P::self_service, P::mfa_enroll, P::certificate_read,
-                                         P::ca_read};
+                                         P::ca_read, P::secret_list};
   EXPECT_EQ(allowed(Role::auditor), expected);
 }
 

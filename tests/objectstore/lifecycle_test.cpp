@@ -203,6 +203,11 @@ TEST(LifecycleRules, Parse_AndFormat) {
   EXPECT_EQ((*rules)[0], (LifecycleRule{"", Days(90), Days(2555), {}}));
   EXPECT_EQ((*rules)[1], (LifecycleRule{"audit-logs/", {}, {}, Days(30)}));
   EXPECT_EQ(format_lifecycle_rules(*rules), "=cold:90,expire:2555; audit-logs/=noncurrent:30");
+  auto keep = parse_lifecycle_rules("=expire:30; secrets/=");
+  ASSERT_OK(keep);
+  ASSERT_EQ(keep->size(), 2u);
+  EXPECT_EQ((*keep)[1], (LifecycleRule{"secrets/", {}, {}, {}}));
+  EXPECT_EQ(format_lifecycle_rules(*keep), "=expire:30; secrets/=");
   auto empty = parse_lifecycle_rules("");
   ASSERT_OK(empty);
   EXPECT_TRUE(empty->empty());
