@@ -69,8 +69,19 @@ Response put(secrets::SecretManager& m, const Request& req, const Principal& who
   return Response::json(info_json(*info).dump(), info->version == 1 ? 201 : 200);
 }
 
+// An optional body {"kind": "service-certificate"} creates the secret when it is new.
 Response rotate(secrets::SecretManager& m, const Request& req, const Principal& who) {
-  auto info = m.rotate(req.param("name"), caller_of(req, who));
+  std::optional<secrets::Kind> create;
+  if (!req.body().empty()) {
+    auto body = parse_json_object(req);
+    if (!body) return bad_request("request.malformed", "the body, when given, must be a JSON object");
+    if (body->contains("kind")) {
+      auto text = string_field(*body, "kind");
+      create = text ? secrets::parse_kind(*text) : std::nullopt;
+      if (!create) return bad_request("request.invalid_field", "kind must be generic or service-certificate");
+    }
+  }
+  auto info = m.rotate(req.param("name"), caller_of(req, who), "rotate", create);
   if (!info) return error_response(info.error());
   return Response::json(info_json(*info).dump(), 201);
 }

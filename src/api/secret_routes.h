@@ -6,7 +6,8 @@
 //   GET  /api/v1/secrets/{name}               ?version=N — the value (audited)
 //   GET  /api/v1/secrets/{name}/versions      history, newest first (no values)
 //   PUT  /api/v1/secrets/{name}               {value, rotation_days?} — a generic secret's next version
-//   POST /api/v1/secrets/{name}/rotate        rotate now (201, the new version, no value)
+//   POST /api/v1/secrets/{name}/rotate        rotate now (201, the new version, no value); body
+//                                             {"kind": "service-certificate"|"generic"} creates a new one
 #pragma once
 
 #include "api/secured_router.h"

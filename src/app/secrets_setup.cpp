@@ -1,17 +1,54 @@
 #include "app/secrets_setup.h"
 
 #include "core/log.h"
+#include "crypto/key_pair.h"
+#include "crypto/x509.h"
+#include "pki/certificate_issuer.h"
+
+#include <algorithm>
 
 namespace cartorio::app {
+
+namespace {
+
+// A service's client identity: a new P-256 key and a tls-client certificate for CN=<name>
+// from the TLS CA, valid a week past the next rotation (so the service has time to pick the
+// new one up), as PEM: key, certificate, issuer chain. The previous certificate is left to
+// expire, not revoked: a service still holding it keeps working until it reloads.
+secrets::Rotator service_certificate_rotator(const Runtime& rt) {
+  secrets::Rotator r;
+  r.next_value = [&rt](std::string_view name, const std::optional<secrets::Secret>& current)
+      -> core::Result<std::string> {
+    const int period = current ? current->info.rotation_days : rt.config.secrets.rotation_days;
+    CARTORIO_TRY(auto key, crypto::generate_key(crypto::KeyAlgorithm::ec_p256));
+    CARTORIO_TRY(auto subject, crypto::make_name({{"CN", std::string(name)}}));
+    CARTORIO_TRY(auto h, rt.hierarchy());
+    pki::CertificateIssuer issuer(h, *rt.keys, *rt.store, *rt.clock, rt.urls());
+    pki::CertificateIssuer::KeyedRequest req;
+    req.profile = "tls-client";
+    req.issuer = pki::kTlsCa;
+    req.subject = subject.get();
+    req.public_key = key.get();
+    req.validity_days = period > 0 ? std::min(period + 7, 397) : 90;
+    req.requester = "secrets:" + rt.actor;
+    CARTORIO_TRY(auto issued, issuer.issue_for_key(req));
+    CARTORIO_TRY(auto key_pem, crypto::private_key_to_pem(key.get()));
+    return key_pem + issued.record.pem + issued.chain_pem;
+  };
+  return r;
+}
+
+}  // namespace
 
 std::unique_ptr<secrets::SecretManager> open_secret_manager(const Runtime& rt, identity::IdentityService* identity) {
   using secrets::Kind;
   auto manager = std::make_unique<secrets::SecretManager>(*rt.secrets, *rt.store, *rt.clock,
                                                           rt.config.secrets.rotation_days);
   manager->set_rotator(Kind::generic, secrets::random_value_rotator());
+  manager->set_rotator(Kind::service_certificate, service_certificate_rotator(rt));
   if (identity) {
     secrets::Rotator jwt;
-    jwt.next_value = [identity, actor = rt.actor](const std::optional<secrets::Secret>&) {
+    jwt.next_value = [identity, actor = rt.actor](std::string_view, const std::optional<secrets::Secret>&) {
       return identity->rotate_signing_key(identity::Actor{"secrets:" + actor});
     };
     manager->set_rotator(Kind::jwt_signing_key, std::move(jwt));

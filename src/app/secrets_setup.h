@@ -17,6 +17,8 @@ namespace cartorio::app {
 
 // The manager with rotators for every kind this installation can rotate:
 //   generic            32 random bytes
+//   service-certificate  a new P-256 key and a tls-client certificate for CN=<name> from the
+//                      TLS CA (the mTLS identity "service:<name>"), PEM key + certificate + chain
 //   jwt-signing-key    a new signing key in `identity` (null: not rotatable here, e.g. a CLI
 //                      command that has no identity service open); managed, adopted from the
 //                      key in use

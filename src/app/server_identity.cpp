@@ -38,11 +38,7 @@ core::Result<ServerIdentity> issue_server_identity(const Runtime& rt) {
   CARTORIO_TRY(auto sans, parse_names(rt.config.server.tls_names));
   CARTORIO_TRY(auto key, crypto::generate_key(crypto::KeyAlgorithm::ec_p256));
   CARTORIO_TRY(auto h, rt.hierarchy());
-  crypto::X509Name subject(X509_NAME_new());
-  if (!subject || !X509_NAME_add_entry_by_txt(subject.get(), "CN", MBSTRING_UTF8,
-                                              reinterpret_cast<const unsigned char*>(sans.front().value.c_str()),
-                                              -1, -1, 0))
-    return core::Error{Errc::crypto_error, "building the server certificate subject failed"};
+  CARTORIO_TRY(auto subject, crypto::make_name({{"CN", sans.front().value}}));
   pki::CertificateIssuer issuer(h, *rt.keys, *rt.store, *rt.clock, rt.urls());
   pki::CertificateIssuer::KeyedRequest req;
   req.profile = "tls-server";

@@ -93,7 +93,7 @@ int run_put(const CommandContext& ctx, const std::string& name, std::optional<in
   return kOk;
 }
 
-int run_rotate(const CommandContext& ctx, const std::string& name, bool due) {
+int run_rotate(const CommandContext& ctx, const std::string& name, bool due, const std::string& kind) {
   auto s = open_session(ctx, true);
   if (!s) return fail(s.error());
   if (due) {
@@ -104,7 +104,12 @@ int run_rotate(const CommandContext& ctx, const std::string& name, bool due) {
     std::cout << nlohmann::json{{"rotated", rotated}, {"failures", report->failures}}.dump(2) << "\n";
     return report->failures.empty() ? kOk : kFailure;
   }
-  auto info = (*s)->manager->rotate(name, cli_caller());
+  std::optional<secrets::Kind> create;
+  if (!kind.empty()) {
+    create = secrets::parse_kind(kind);
+    if (!create) return fail(core::Error(core::Errc::invalid_argument, "--kind: generic or service-certificate"));
+  }
+  auto info = (*s)->manager->rotate(name, cli_caller(), "rotate", create);
   if (!info) return fail(info.error());
   std::cout << info_json(*info).dump(2) << "\n";
   return kOk;
@@ -145,12 +150,16 @@ void add_secret_commands(CLI::App& app, CommandContext& ctx) {
   auto* r = cmd->add_subcommand("rotate", "rotate a secret now (a database password is set on the role)");
   r->add_option("name", *name, "secret name");
   r->add_flag("--due", *due, "instead: rotate every secret whose period has passed (what the worker does)");
-  r->callback([&ctx, name, due] {
+  auto kind = std::make_shared<std::string>();
+  r->add_option("--kind", *kind,
+                "create the secret when it is new: generic (32 random bytes) or service-certificate "
+                "(a key and tls-client certificate for CN=NAME)");
+  r->callback([&ctx, name, due, kind] {
     if (name->empty() != *due) {
       ctx.exit_code = fail(core::Error(core::Errc::invalid_argument, "give a secret name, or --due"));
       return;
     }
-    ctx.exit_code = run_rotate(ctx, *name, *due);
+    ctx.exit_code = run_rotate(ctx, *name, *due, *kind);
   });
 }
 

@@ -134,6 +134,18 @@ core::Result<std::string> public_key_to_pem(const EVP_PKEY* key) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
+core::Result<std::string> private_key_to_pem(const EVP_PKEY* key) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PKCS8PrivateKey(bio.get(), const_cast<EVP_PKEY*>(key), nullptr, nullptr, 0, nullptr,
+                                            nullptr) != 1)
+    return {Errc::crypto_error, "cannot write private key: " + openssl_errors()};
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  std::string pem(data, static_cast<std::size_t>(len));
+  OPENSSL_cleanse(data, static_cast<std::size_t>(len));
+  return pem;
+}
+
 bool same_public_key(const EVP_PKEY* a, const EVP_PKEY* b) {
   return a && b && EVP_PKEY_eq(a, b) == 1;
 }

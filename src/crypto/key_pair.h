@@ -38,6 +38,10 @@ core::Result<PKey> private_key_from_der(ByteView der);
 core::Result<Bytes> public_key_to_der(const EVP_PKEY* key);  // SubjectPublicKeyInfo
 core::Result<PKey> public_key_from_der(ByteView der);
 core::Result<std::string> public_key_to_pem(const EVP_PKEY* key);
+// Unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY"): for handing a key to a service that stores it
+// itself (a service certificate's secret). The memory BIO is not wiped: callers keep the
+// result's lifetime short.
+core::Result<std::string> private_key_to_pem(const EVP_PKEY* key);
 bool same_public_key(const EVP_PKEY* a, const EVP_PKEY* b);
 
 // The digest to sign with for a key: SHA-256 for RSA <= 3072 and P-256, SHA-384 for P-384 /

@@ -232,16 +232,22 @@ core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki) {
   return core::ok();
 }
 
-core::Result<Bytes> make_csr_der(EVP_PKEY* key, const CsrSpec& spec) {
-  X509Req req(X509_REQ_new());
+core::Result<X509Name> make_name(const std::vector<std::pair<std::string, std::string>>& attributes) {
   X509Name name(X509_NAME_new());
-  if (!req || !name || X509_REQ_set_version(req.get(), 0) != 1)
-    return core::Error{core::Errc::crypto_error, "cannot create a CSR"};
-  for (const auto& [field, value] : spec.subject)
+  if (!name) return core::Error{core::Errc::crypto_error, "cannot create an X.509 name"};
+  for (const auto& [field, value] : attributes)
     if (X509_NAME_add_entry_by_txt(name.get(), field.c_str(), MBSTRING_UTF8,
                                    reinterpret_cast<const unsigned char*>(value.data()), static_cast<int>(value.size()),
                                    -1, 0) != 1)
       return core::Error{core::Errc::invalid_argument, "invalid subject attribute " + field + ": " + openssl_errors()};
+  return name;
+}
+
+core::Result<Bytes> make_csr_der(EVP_PKEY* key, const CsrSpec& spec) {
+  X509Req req(X509_REQ_new());
+  if (!req || X509_REQ_set_version(req.get(), 0) != 1)
+    return core::Error{core::Errc::crypto_error, "cannot create a CSR"};
+  CARTORIO_TRY(auto name, make_name(spec.subject));
   if (X509_REQ_set_subject_name(req.get(), name.get()) != 1 || X509_REQ_set_pubkey(req.get(), key) != 1)
     return core::Error{core::Errc::crypto_error, "cannot fill the CSR: " + openssl_errors()};
   if (!spec.uri_sans.empty()) {

@@ -46,6 +46,10 @@ core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki);
 
 // A CSR for `key`, signed by it: subject attributes as (short name, UTF-8 value) pairs in
 // order ("CN", "O", "OU", "serialNumber", ...) and URI subjectAltNames.
+// An X.509 name of (field, UTF-8 value) pairs in order, e.g. {{"CN", "worker"}}.
+// Errc::invalid_argument for an unknown field or a value OpenSSL refuses.
+core::Result<X509Name> make_name(const std::vector<std::pair<std::string, std::string>>& attributes);
+
 struct CsrSpec {
   std::vector<std::pair<std::string, std::string>> subject;
   std::vector<std::string> uri_sans;

@@ -85,8 +85,9 @@ core::Result<SecretInfo> SecretManager::put(std::string_view name, std::string_v
   return next;
 }
 
-core::Result<SecretInfo> SecretManager::rotate(std::string_view name, const Caller& who, std::string_view reason) {
-  auto rotated = rotate_checked(name, who, reason);
+core::Result<SecretInfo> SecretManager::rotate(std::string_view name, const Caller& who, std::string_view reason,
+                                               std::optional<Kind> create) {
+  auto rotated = rotate_checked(name, who, reason, create);
   const core::Result<void> outcome = rotated ? core::ok() : core::Result<void>(rotated.error());
   if (auto a = audit(who, "secret.rotate", name, outcome, rotated ? rotated->version : 0); !a && rotated)
     core::log::error("secret.rotate_unaudited", {{"secret", std::string(name)}});  // the rotation stands
@@ -94,20 +95,27 @@ core::Result<SecretInfo> SecretManager::rotate(std::string_view name, const Call
 }
 
 core::Result<SecretInfo> SecretManager::rotate_checked(std::string_view name, const Caller& who,
-                                                       std::string_view reason) {
+                                                       std::string_view reason, std::optional<Kind> create) {
   CARTORIO_TRY_VOID(check_secret_name(name));
   std::optional<Secret> current;
   auto read = m_secrets.read(name);
   if (read) current = std::move(*read);
   else if (read.error().code != Errc::not_found) return std::move(read).error();
   const auto managed = m_managed.find(name);
-  if (!current && managed == m_managed.end()) return Error(Errc::not_found, "no secret " + std::string(name));
-  const Kind kind = current ? current->info.kind : managed->second.kind;
+  if (create && (*create == Kind::postgres_password || *create == Kind::jwt_signing_key))
+    return Error(Errc::invalid_argument, "a " + std::string(to_string(*create)) + " secret is the installation's own: " +
+                                             "it is created by the rotation job");
+  if (create && current && current->info.kind != *create)
+    return Error(Errc::invalid_argument, "secret " + std::string(name) + " is a " +
+                                             std::string(to_string(current->info.kind)));
+  if (!current && managed == m_managed.end() && !create)
+    return Error(Errc::not_found, "no secret " + std::string(name));
+  const Kind kind = current ? current->info.kind : managed != m_managed.end() ? managed->second.kind : *create;
   const auto rotator = m_rotators.find(kind);
   if (rotator == m_rotators.end() || !rotator->second.next_value)
     return Error(Errc::not_supported, "secrets of kind " + std::string(to_string(kind)) + " cannot be rotated here");
 
-  CARTORIO_TRY(auto value, rotator->second.next_value(current));
+  CARTORIO_TRY(auto value, rotator->second.next_value(name, current));
   SecretInfo next;
   next.name = std::string(name);
   next.kind = kind;
@@ -174,7 +182,7 @@ core::Result<RotationReport> SecretManager::rotate_due(const Caller& who) {
 
 Rotator random_value_rotator() {
   Rotator r;
-  r.next_value = [](const std::optional<Secret>&) -> core::Result<std::string> {
+  r.next_value = [](std::string_view, const std::optional<Secret>&) -> core::Result<std::string> {
     auto bytes = crypto::random_bytes(32);
     return crypto::to_base64url(bytes);
   };

@@ -36,9 +36,9 @@
 namespace cartorio::secrets {
 
 struct Rotator {
-  // The next value, given the current version (nullopt when the secret does not exist yet:
-  // the first rotation takes a managed secret over).
-  std::function<core::Result<std::string>(const std::optional<Secret>& current)> next_value;
+  // The next value of secret `name`, given its current version (nullopt when the secret does
+  // not exist yet: the first rotation creates it or takes a managed secret over).
+  std::function<core::Result<std::string>(std::string_view name, const std::optional<Secret>& current)> next_value;
   // Puts a recorded value in force; empty when recording is enough.
   std::function<core::Result<void>(const std::string& value)> activate;
 };
@@ -77,10 +77,13 @@ class SecretManager {
   core::Result<SecretInfo> put(std::string_view name, std::string_view value, std::optional<int> rotation_days,
                                const Caller& who);
 
-  // Rotates now (see above). A name that does not exist yet is rotated only when it is a
-  // managed one (`managed`), which the first rotation takes over. `reason`: "rotate" by a
-  // person, "schedule" by the worker.
-  core::Result<SecretInfo> rotate(std::string_view name, const Caller& who, std::string_view reason = "rotate");
+  // Rotates now (see above). A name that does not exist yet is rotated when it is a managed
+  // one (`manage`), which the first rotation takes over, or when `create` names the kind of
+  // a new secret whose values this installation makes (generic, service-certificate);
+  // otherwise Errc::not_found. `create` for an existing secret of another kind:
+  // Errc::invalid_argument. `reason`: "rotate" by a person, "schedule" by the worker.
+  core::Result<SecretInfo> rotate(std::string_view name, const Caller& who, std::string_view reason = "rotate",
+                                  std::optional<Kind> create = std::nullopt);
 
   // Declares a secret the installation manages itself: `name` of `kind`. When it has no
   // version yet, `adopt` (may be empty) gives its current value, recorded as version 1
@@ -99,7 +102,8 @@ class SecretManager {
   };
   core::Result<void> audit(const Caller& who, std::string_view action, std::string_view target,
                            const core::Result<void>& outcome, std::int64_t version);
-  core::Result<SecretInfo> rotate_checked(std::string_view name, const Caller& who, std::string_view reason);
+  core::Result<SecretInfo> rotate_checked(std::string_view name, const Caller& who, std::string_view reason,
+                                          std::optional<Kind> create);
 
   SecretStore& m_secrets;
   store::AuditLog& m_audit;

@@ -36,6 +36,8 @@ enum class Kind {
   postgres_password,  // the database role's password; rotation sets it on the role
   jwt_signing_key,    // the access-token signing key; the value is its kid (the private key
                       // stays in the KeyStore: an HSM key cannot be exported)
+  service_certificate,  // a service's mTLS client identity: a new P-256 key and a tls-client
+                        // certificate for CN=<name> from the TLS CA, PEM (key, certificate, chain)
 };
 std::string_view to_string(Kind kind);
 std::optional<Kind> parse_kind(std::string_view text);

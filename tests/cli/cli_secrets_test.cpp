@@ -315,6 +315,38 @@ TEST_F(CliSecrets, Api_ByRole_EveryReadAudited) {
   EXPECT_EQ(status, 404) << body;
 }
 
+TEST_F(CliSecrets, ServiceCertificate_IsAnMtlsIdentity_AndRotates) {
+  auto r = cli("secrets rotate worker-client --kind service-certificate");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["kind"], "service-certificate");
+  EXPECT_EQ(r.out.find("PRIVATE KEY"), std::string::npos);
+  auto use = [&](int version) -> std::pair<int, std::string> {
+    auto got = cli("secrets get worker-client --version " + std::to_string(version));
+    EXPECT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_NE(got.out.find("BEGIN PRIVATE KEY"), std::string::npos);
+    EXPECT_NE(got.out.find("BEGIN CERTIFICATE"), std::string::npos);
+    const auto pem = s_dir->path() / ("worker-client-" + std::to_string(version) + ".pem");
+    std::ofstream(pem) << got.out;
+    auto subject = run("openssl x509 -noout -subject -serial -in " + shell_quote(pem.string()));
+    EXPECT_NE(subject.out.find("CN = worker-client"), std::string::npos) << subject.out;
+    auto [status, body] = call("GET", "/api/v1/certificates?limit=1", "Accept: application/json",
+                               "--cert " + shell_quote(pem.string()) + " --key " + shell_quote(pem.string()));
+    return {status, subject.out};
+  };
+  auto [status1, cert1] = use(1);
+  EXPECT_EQ(status1, 200) << "the service certificate is not accepted as a client identity";
+  r = cli("secrets rotate worker-client");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto [status2, cert2] = use(2);
+  EXPECT_EQ(status2, 200);
+  EXPECT_NE(cert1, cert2) << "the rotation did not issue a new certificate";
+  // The previous one keeps working until it expires: a service reloads at its own pace.
+  EXPECT_EQ(use(1).first, 200);
+  // Kinds the installation makes itself cannot be created by hand.
+  r = cli("secrets rotate my-db --kind postgres-password");
+  EXPECT_NE(r.exit_code, 0);
+}
+
 TEST_F(CliSecrets, JwtKeyRotation_UnderLoad_NoRequestFails) {
   auto adopted = wait_for_secret("jwt-signing-key");
   ASSERT_FALSE(adopted.empty());

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace cartorio::crypto {
@@ -141,6 +143,19 @@ TEST_P(EachAlgorithm, PublicKeyPemIsSpki) {
   EXPECT_EQ(pem->rfind("-----BEGIN PUBLIC KEY-----\n", 0), 0u);
   EXPECT_NE(pem->find("-----END PUBLIC KEY-----"), std::string::npos);
   EXPECT_EQ(pem->find("PRIVATE"), std::string::npos);
+}
+
+TEST_P(EachAlgorithm, PrivateKeyPemIsPkcs8_AndReadsBackAsTheSameKey) {
+  EVP_PKEY* k = shared_key(GetParam());
+  ASSERT_NE(k, nullptr);
+  auto pem = private_key_to_pem(k);
+  ASSERT_TRUE(pem) << pem.error().to_string();
+  EXPECT_EQ(pem->rfind("-----BEGIN PRIVATE KEY-----\n", 0), 0u);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> back(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
+                                                           EVP_PKEY_free);
+  ASSERT_NE(back, nullptr);
+  EXPECT_TRUE(same_public_key(back.get(), k));
 }
 
 TEST_P(EachAlgorithm, SignsWithTheExpectedDigest) {

@@ -215,7 +215,7 @@ TEST_F(SecretsTest, Schedule_RotatesWhenThePeriodHasPassed_ByTheInjectedClock) {
 TEST_F(SecretsTest, AManagedSecret_IsAdoptedThenRotatedOnSchedule) {
   int kid = 1;
   Rotator jwt;
-  jwt.next_value = [&](const std::optional<Secret>& current) -> core::Result<std::string> {
+  jwt.next_value = [&](std::string_view, const std::optional<Secret>& current) -> core::Result<std::string> {
     EXPECT_TRUE(current.has_value());
     return "kid-" + std::to_string(++kid);
   };
@@ -291,6 +291,23 @@ TEST_F(SecretsTest, AnActivationThatFails_LeavesThePreviousValueInForce) {
   auto rotations = events("secret.rotate");
   ASSERT_EQ(rotations.size(), 2u);
   EXPECT_EQ(rotations[1].result, "store.unavailable");
+}
+
+TEST_F(SecretsTest, ANewSecretIsCreatedByRotation_OnlyForKindsThisInstallationMakes) {
+  auto made = m_manager->rotate("hook-key", m_alice, "rotate", Kind::generic);
+  ASSERT_OK(made);
+  EXPECT_EQ(made->version, 1);
+  EXPECT_EQ(made->kind, Kind::generic);
+  EXPECT_EQ(made->rotation_days, 30);
+  auto again = m_manager->rotate("hook-key", m_alice, "rotate", Kind::generic);
+  ASSERT_OK(again);
+  EXPECT_EQ(again->version, 2);
+  EXPECT_ERRC(m_manager->rotate("hook-key", m_alice, "rotate", Kind::service_certificate), Errc::invalid_argument);
+  EXPECT_ERRC(m_manager->rotate("db", m_alice, "rotate", Kind::postgres_password), Errc::invalid_argument);
+  EXPECT_ERRC(m_manager->rotate("jwt", m_alice, "rotate", Kind::jwt_signing_key), Errc::invalid_argument);
+  // No rotator for the kind here: refused, nothing written.
+  EXPECT_ERRC(m_manager->rotate("svc", m_alice, "rotate", Kind::service_certificate), Errc::not_supported);
+  EXPECT_ERRC(m_store->latest("svc"), Errc::not_found);
 }
 
 TEST_F(SecretsTest, AKindWithoutRotator_IsRefused) {
