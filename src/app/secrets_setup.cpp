@@ -19,7 +19,8 @@ secrets::Rotator service_certificate_rotator(const Runtime& rt) {
   secrets::Rotator r;
   r.next_value = [&rt](std::string_view name, const std::optional<secrets::Secret>& current)
       -> core::Result<std::string> {
-    const int period = current ? current->info.rotation_days : rt.config.secrets.rotation_days;
+    const int period =
+        secrets::service_certificate_period(current ? current->info.rotation_days : rt.config.secrets.rotation_days);
     CARTORIO_TRY(auto key, crypto::generate_key(crypto::KeyAlgorithm::ec_p256));
     CARTORIO_TRY(auto subject, crypto::make_name({{"CN", std::string(name)}}));
     CARTORIO_TRY(auto h, rt.hierarchy());
@@ -29,7 +30,7 @@ secrets::Rotator service_certificate_rotator(const Runtime& rt) {
     req.issuer = pki::kTlsCa;
     req.subject = subject.get();
     req.public_key = key.get();
-    req.validity_days = period > 0 ? std::min(period + 7, 397) : 90;
+    req.validity_days = std::min(period + 7, 397);
     req.requester = "secrets:" + rt.actor;
     CARTORIO_TRY(auto issued, issuer.issue_for_key(req));
     CARTORIO_TRY(auto key_pem, crypto::private_key_to_pem(key.get()));
@@ -91,10 +92,12 @@ std::function<std::vector<std::string>()> postgres_password_candidates(secrets::
                                               {"error", latest.error().to_string()}});
       return out;
     }
+    if (latest->info.kind != secrets::Kind::postgres_password) return out;
     out.push_back(std::move(latest->value));
-    if (latest->info.version > 1)
-      if (auto previous = secrets.read(secrets::kPostgresPassword, latest->info.version - 1))
-        out.push_back(std::move(previous->value));
+    // Two older ones too: a rotation recorded but not (or not yet) in force, or two
+    // instances' rotations crossing.
+    for (std::int64_t v = latest->info.version - 1; v >= 1 && v >= latest->info.version - 2; --v)
+      if (auto older = secrets.read(secrets::kPostgresPassword, v)) out.push_back(std::move(older->value));
     return out;
   };
 }

@@ -32,8 +32,8 @@ std::unique_ptr<secrets::SecretManager> open_secret_manager(const Runtime& rt, i
 void add_secret_rotation_job(JobRunner& runner, const Runtime& rt, secrets::SecretManager& manager);
 
 // The pool's passwords, newest first: the latest version of the postgres-password secret
-// and the one before (a rotation recorded but not yet in force, or in force but not yet
-// recorded elsewhere), read afresh for every new connection. Empty when there is no such
+// and the two before (a rotation recorded but not yet in force, or two instances' rotations
+// crossing), read afresh for every new connection. Empty when there is no such
 // secret (or it cannot be read): the conninfo's own password is used. Internal reads, not
 // audited (no person sees the value). `secrets` must outlive the store.
 std::function<std::vector<std::string>()> postgres_password_candidates(secrets::SecretStore& secrets);

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace cartorio::secrets {
 
 using core::Errc;
@@ -58,7 +60,7 @@ core::Result<Secret> SecretManager::reveal(std::string_view name, std::optional<
 core::Result<SecretInfo> SecretManager::put(std::string_view name, std::string_view value,
                                             std::optional<int> rotation_days, const Caller& who) {
   CARTORIO_TRY_VOID(check_secret_name(name));
-  if (m_managed.count(name))
+  if (m_managed.count(name) || is_reserved_name(name))
     return Error(Errc::invalid_argument, "secret " + std::string(name) + " is managed by the installation: rotate it");
   if (rotation_days && *rotation_days < 0) return Error(Errc::invalid_argument, "rotation_days cannot be negative");
   SecretInfo next;
@@ -87,7 +89,13 @@ core::Result<SecretInfo> SecretManager::put(std::string_view name, std::string_v
 
 core::Result<SecretInfo> SecretManager::rotate(std::string_view name, const Caller& who, std::string_view reason,
                                                std::optional<Kind> create) {
-  auto rotated = rotate_checked(name, who, reason, create);
+  return rotate_audited(name, who, reason, create, std::nullopt);
+}
+
+core::Result<SecretInfo> SecretManager::rotate_audited(std::string_view name, const Caller& who,
+                                                       std::string_view reason, std::optional<Kind> create,
+                                                       std::optional<std::int64_t> expected) {
+  auto rotated = rotate_checked(name, who, reason, create, expected);
   const core::Result<void> outcome = rotated ? core::ok() : core::Result<void>(rotated.error());
   if (auto a = audit(who, "secret.rotate", name, outcome, rotated ? rotated->version : 0); !a && rotated)
     core::log::error("secret.rotate_unaudited", {{"secret", std::string(name)}});  // the rotation stands
@@ -95,13 +103,19 @@ core::Result<SecretInfo> SecretManager::rotate(std::string_view name, const Call
 }
 
 core::Result<SecretInfo> SecretManager::rotate_checked(std::string_view name, const Caller& who,
-                                                       std::string_view reason, std::optional<Kind> create) {
+                                                       std::string_view reason, std::optional<Kind> create,
+                                                       std::optional<std::int64_t> expected) {
   CARTORIO_TRY_VOID(check_secret_name(name));
   std::optional<Secret> current;
   auto read = m_secrets.read(name);
   if (read) current = std::move(*read);
   else if (read.error().code != Errc::not_found) return std::move(read).error();
+  if (expected && (current ? current->info.version : 0) != *expected)
+    return Error(Errc::conflict, "secret " + std::string(name) + " was rotated by someone else meanwhile");
   const auto managed = m_managed.find(name);
+  if (create && is_reserved_name(name))
+    return Error(Errc::invalid_argument, "secret " + std::string(name) + " is the installation's own: " +
+                                             "it is created by the rotation job");
   if (create && (*create == Kind::postgres_password || *create == Kind::jwt_signing_key))
     return Error(Errc::invalid_argument, "a " + std::string(to_string(*create)) + " secret is the installation's own: " +
                                              "it is created by the rotation job");
@@ -124,19 +138,22 @@ core::Result<SecretInfo> SecretManager::rotate_checked(std::string_view name, co
   next.created_by = who.actor;
   next.reason = std::string(reason);
   next.rotation_days = current ? current->info.rotation_days : m_default_rotation_days;
+  if (kind == Kind::service_certificate) next.rotation_days = service_certificate_period(next.rotation_days);
   CARTORIO_TRY_VOID(m_secrets.write(next, value));
   if (rotator->second.activate) {
     if (auto active = rotator->second.activate(value); !active) {
       core::log::error("secret.activate_failed", {{"secret", next.name}, {"error", active.error().to_string()}});
-      if (current) {
-        SecretInfo revert = current->info;
-        revert.version = next.version + 1;
-        revert.created_at = core::to_unix(m_clock.now());
-        revert.created_by = who.actor;
-        revert.reason = "revert";
-        if (auto r = m_secrets.write(revert, current->value); !r)
-          core::log::error("secret.revert_failed", {{"secret", next.name}, {"error", r.error().to_string()}});
-      }
+      // The previous value back as the newest version (the first one's own value when there
+      // was none: it is not in force, and the pool falls back to the configured password),
+      // dated so that the schedule tries again in an hour rather than a whole period later.
+      SecretInfo revert = current ? current->info : next;
+      revert.version = next.version + 1;
+      revert.created_by = who.actor;
+      revert.reason = "revert";
+      revert.created_at = core::to_unix(m_clock.now()) + 3600;
+      if (revert.rotation_days > 0) revert.created_at -= static_cast<std::int64_t>(revert.rotation_days) * 86400;
+      if (auto r = m_secrets.write(revert, current ? current->value : value); !r)
+        core::log::error("secret.revert_failed", {{"secret", next.name}, {"error", r.error().to_string()}});
       return Error(active.error().code, "secret " + next.name + " version " + std::to_string(next.version) +
                                             " could not be put in force (the previous value stays): " +
                                             active.error().message);
@@ -165,19 +182,26 @@ core::Result<RotationReport> SecretManager::rotate_due(const Caller& who) {
       report.failures.push_back(name + ": " + written.error().to_string());
   }
   CARTORIO_TRY(auto all, m_secrets.list());
-  std::vector<std::string> due;
+  std::vector<std::pair<std::string, std::int64_t>> due;  // name, the version found due (0: none yet)
   const auto now = core::to_unix(m_clock.now());
   for (const auto& info : all)
-    if (auto at = info.rotation_due(); at && *at <= now) due.push_back(info.name);
+    if (auto at = info.rotation_due(); at && *at <= now && m_rotators.count(info.kind))
+      due.emplace_back(info.name, info.version);
   for (const auto& [name, managed] : m_managed)
     if (!managed.adopt && std::none_of(all.begin(), all.end(), [&](const auto& i) { return i.name == name; }))
-      due.push_back(name);
-  for (const auto& name : due) {
-    auto r = rotate(name, who, "schedule");
+      due.emplace_back(name, 0);
+  for (const auto& [name, version] : due) {
+    auto r = rotate_audited(name, who, "schedule", std::nullopt, version);
     if (r) report.rotated.push_back(std::move(*r));
-    else report.failures.push_back(name + ": " + r.error().to_string());
+    else if (r.error().code != Errc::conflict) report.failures.push_back(name + ": " + r.error().to_string());
   }
   return report;
+}
+
+bool is_reserved_name(std::string_view name) { return name == kPostgresPassword || name == kJwtSigningKey; }
+
+int service_certificate_period(int rotation_days) {
+  return rotation_days <= 0 ? 30 : std::min(rotation_days, 390);
 }
 
 Rotator random_value_rotator() {

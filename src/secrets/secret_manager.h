@@ -14,7 +14,9 @@
 //      nothing else happens);
 //   3. the Rotator activates it (for a database password: ALTER ROLE on the server). If
 //      that fails, version n+2 restores the previous value ("revert"), so the latest version
-//      is always the one in force.
+//      is the one in force, dated so that the schedule tries again in an hour.
+// The schedule rotates a secret only if its latest version is still the one it found due:
+// two instances running the job do not rotate twice, nor race each other's activation.
 // Recording before activating matters for the database password: a connection opened
 // between 2 and 3 tries the newest version first and, refused, the previous one
 // (app/secrets_setup.h), so no window exists where the password in force is not stored.
@@ -92,7 +94,8 @@ class SecretManager {
   void manage(std::string name, Kind kind, std::function<core::Result<std::string>()> adopt = {});
 
   // Records managed secrets that have no version yet, then rotates every secret whose
-  // rotation_due() has come (by the clock); one failure does not stop the others.
+  // rotation_due() has come (by the clock) and whose kind has a Rotator here; one failure
+  // does not stop the others, and one another instance rotated meanwhile is not a failure.
   core::Result<RotationReport> rotate_due(const Caller& who);
 
  private:
@@ -102,8 +105,12 @@ class SecretManager {
   };
   core::Result<void> audit(const Caller& who, std::string_view action, std::string_view target,
                            const core::Result<void>& outcome, std::int64_t version);
+  // `expected`: the version found due (0: none yet); Errc::conflict when the latest is another
+  // (someone rotated it meanwhile: rotating again would race its activation).
+  core::Result<SecretInfo> rotate_audited(std::string_view name, const Caller& who, std::string_view reason,
+                                          std::optional<Kind> create, std::optional<std::int64_t> expected);
   core::Result<SecretInfo> rotate_checked(std::string_view name, const Caller& who, std::string_view reason,
-                                          std::optional<Kind> create);
+                                          std::optional<Kind> create, std::optional<std::int64_t> expected);
 
   SecretStore& m_secrets;
   store::AuditLog& m_audit;
@@ -115,5 +122,13 @@ class SecretManager {
 
 // A rotator for generic secrets: 32 random bytes, base64url.
 Rotator random_value_rotator();
+
+// Names only the installation's own rotation may write (whatever the configuration).
+bool is_reserved_name(std::string_view name);
+
+// A service certificate is always rotated (an identity that silently expires is an outage),
+// and before its certificate (valid period + 7 days, at most 397) runs out: the period,
+// clamped to 1..390 days, 30 when it says "never".
+int service_certificate_period(int rotation_days);
 
 }  // namespace cartorio::secrets

@@ -1,5 +1,6 @@
 #include "secrets/secret_store.h"
 
+#include "core/log.h"
 #include "pii/field_cipher.h"
 
 #include <nlohmann/json.hpp>
@@ -110,7 +111,18 @@ core::Result<void> SecretStore::write(const SecretInfo& info, std::string_view v
   if (!created)
     return Error(Errc::conflict, "secret " + info.name + " version " + std::to_string(info.version) +
                                      " was written by someone else first");
+  std::lock_guard lock(m_mutex);
+  auto& newest = m_written[info.name];
+  newest = std::max(newest, info.version);
   return core::ok();
+}
+
+core::Result<std::int64_t> SecretStore::newest_version(std::string_view name) {
+  CARTORIO_TRY(auto numbers, version_numbers(name));
+  std::int64_t newest = numbers.empty() ? 0 : numbers.back();
+  std::lock_guard lock(m_mutex);
+  if (auto it = m_written.find(name); it != m_written.end()) newest = std::max(newest, it->second);
+  return newest;
 }
 
 core::Result<std::vector<std::int64_t>> SecretStore::version_numbers(std::string_view name) {
@@ -160,9 +172,9 @@ core::Result<std::pair<SecretInfo, std::string>> SecretStore::load(std::string_v
 
 core::Result<Secret> SecretStore::read(std::string_view name, std::optional<std::int64_t> version) {
   if (!version) {
-    CARTORIO_TRY(auto numbers, version_numbers(name));
-    if (numbers.empty()) return Error(Errc::not_found, "no secret " + std::string(name));
-    version = numbers.back();
+    CARTORIO_TRY(auto newest, newest_version(name));
+    if (newest == 0) return Error(Errc::not_found, "no secret " + std::string(name));
+    version = newest;
   } else {
     CARTORIO_TRY_VOID(check_secret_name(name));
   }
@@ -176,9 +188,9 @@ core::Result<Secret> SecretStore::read(std::string_view name, std::optional<std:
 }
 
 core::Result<SecretInfo> SecretStore::latest(std::string_view name) {
-  CARTORIO_TRY(auto numbers, version_numbers(name));
-  if (numbers.empty()) return Error(Errc::not_found, "no secret " + std::string(name));
-  CARTORIO_TRY(auto loaded, load(name, numbers.back()));
+  CARTORIO_TRY(auto newest, newest_version(name));
+  if (newest == 0) return Error(Errc::not_found, "no secret " + std::string(name));
+  CARTORIO_TRY(auto loaded, load(name, newest));
   return std::move(loaded.first);
 }
 
@@ -207,8 +219,13 @@ core::Result<std::vector<SecretInfo>> SecretStore::list() {
   }
   std::vector<SecretInfo> out;
   for (const auto& [name, version] : newest) {
-    CARTORIO_TRY(auto loaded, load(name, version));
-    out.push_back(std::move(loaded.first));
+    auto loaded = load(name, version);
+    if (!loaded && loaded.error().code == Errc::store_error) {
+      core::log::error("secret.damaged", {{"secret", name}, {"error", loaded.error().to_string()}});
+      continue;
+    }
+    if (!loaded) return std::move(loaded).error();
+    out.push_back(std::move(loaded->first));
   }
   return out;
 }

@@ -24,6 +24,8 @@
 #include "objectstore/object_store.h"
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -87,15 +89,21 @@ class SecretStore {
   core::Result<SecretInfo> latest(std::string_view name);
   // Every version's metadata, newest first; empty for an unknown name.
   core::Result<std::vector<SecretInfo>> versions(std::string_view name);
-  // The latest version of every secret, by name.
+  // The latest version of every secret, by name. A damaged object is logged and left out,
+  // so one cannot hide the others (nor stop the rotation job).
   core::Result<std::vector<SecretInfo>> list();
 
  private:
   core::Result<std::vector<std::int64_t>> version_numbers(std::string_view name);
+  // The newest version number: the listing's, or a newer one this process wrote (an S3
+  // listing may lag behind a write; a GET of the new key does not). 0 when none.
+  core::Result<std::int64_t> newest_version(std::string_view name);
   core::Result<std::pair<SecretInfo, std::string>> load(std::string_view name, std::int64_t version);
 
   objectstore::ObjectStore& m_objects;
   keys::DataKeyRing& m_ring;
+  std::mutex m_mutex;
+  std::map<std::string, std::int64_t, std::less<>> m_written;  // guarded by m_mutex
 };
 
 }  // namespace cartorio::secrets

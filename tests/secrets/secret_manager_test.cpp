@@ -291,6 +291,40 @@ TEST_F(SecretsTest, AnActivationThatFails_LeavesThePreviousValueInForce) {
   auto rotations = events("secret.rotate");
   ASSERT_EQ(rotations.size(), 2u);
   EXPECT_EQ(rotations[1].result, "store.unavailable");
+  // The schedule tries again in an hour, not a whole period later.
+  EXPECT_EQ(*after->info.rotation_due(), core::to_unix(m_clock.now()) + 3600);
+  m_clock.advance(59min);
+  auto report = m_manager->rotate_due({"job:secret-rotation", "local", ""});
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->rotated.empty());
+  m_clock.advance(2min);
+  report = m_manager->rotate_due({"job:secret-rotation", "local", ""});
+  ASSERT_OK(report);
+  EXPECT_EQ(report->failures.size(), 1u);  // this fake server is still down
+}
+
+TEST_F(SecretsTest, TheInstallationsOwnNames_AreReservedWhateverIsManaged) {
+  for (auto name : {kPostgresPassword, kJwtSigningKey}) {
+    SCOPED_TRACE(name);
+    EXPECT_ERRC(m_manager->put(name, "mine", std::nullopt, m_alice), Errc::invalid_argument);
+    EXPECT_ERRC(m_manager->rotate(name, m_alice, "rotate", Kind::generic), Errc::invalid_argument);
+  }
+  EXPECT_EQ(service_certificate_period(0), 30);
+  EXPECT_EQ(service_certificate_period(3660), 390);
+  EXPECT_EQ(service_certificate_period(7), 7);
+}
+
+TEST_F(SecretsTest, ADamagedSecret_DoesNotHideTheOthers_NorStopTheSchedule) {
+  ASSERT_OK(m_manager->put("good", "v", 1, m_alice));
+  ASSERT_OK(m_objects->put("secrets/bad/000000000001", "garbage"));
+  auto all = m_manager->list();
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].name, "good");
+  m_clock.advance(2 * kDay);
+  auto report = m_manager->rotate_due({"job:secret-rotation", "local", ""});
+  ASSERT_OK(report);
+  EXPECT_EQ(report->rotated.size(), 1u);
 }
 
 TEST_F(SecretsTest, ANewSecretIsCreatedByRotation_OnlyForKindsThisInstallationMakes) {
