@@ -246,16 +246,17 @@ int run_worker(const CommandContext& ctx) {
     if (!s) return fail(s.error());
     sources = std::move(*s);
   }
+  // What the jobs borrow is declared before the runner, so it outlives the runner's thread.
+  auto logs = app::open_audit_logs(*rt);
+  if (!logs) return fail(logs.error());
+  auto identity = app::open_identity(*rt);
+  if (!identity) return fail(identity.error());
+  auto secret_manager = app::open_secret_manager(*rt, identity->get());
   const sigset_t signals = block_shutdown_signals();
   app::JobRunner jobs(*rt->clock);
   jobs.audit_to(rt->store.get());
   app::add_standard_jobs(jobs, *rt, sources ? &*sources : nullptr);
-  auto logs = app::open_audit_logs(*rt);
-  if (!logs) return fail(logs.error());
   app::add_audit_jobs(jobs, *rt, **logs);
-  auto identity = app::open_identity(*rt);
-  if (!identity) return fail(identity.error());
-  auto secret_manager = app::open_secret_manager(*rt, identity->get());
   app::add_secret_rotation_job(jobs, *rt, *secret_manager);
   jobs.start();
   core::log::info("worker.started", {{"data_dir", cfg->data_dir}, {"cache", rt->cache->backend_name()}});
