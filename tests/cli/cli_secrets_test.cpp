@@ -388,7 +388,13 @@ TEST_F(CliSecrets, PostgresPassword_RotatedUnderLoad_NoRequestFails) {
   // The job's first pass took the role's password over.
   auto taken = wait_for_secret("postgres-password");
   ASSERT_FALSE(taken.empty());
-  EXPECT_FALSE(role_accepts(s_initial_password)) << "the config's password still logs in";
+  // Recorded first, then set on the role: give the ALTER ROLE a moment to land.
+  bool old_refused = false;
+  for (int i = 0; i < 40 && !old_refused; ++i) {
+    old_refused = !role_accepts(s_initial_password);
+    if (!old_refused) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(old_refused) << "the config's password still logs in";
 
   const std::string token = bearer_token("admin");
   Load load(token);
