@@ -3,7 +3,7 @@
 #include "crypto/bytes.h"
 #include "crypto/primitives.h"
 #include "pii/cpf.h"
-#include "pii/detail/framing.h"
+#include "crypto/framing.h"
 
 namespace cartorio::pii {
 
@@ -38,7 +38,7 @@ core::Result<BlindIndex> BlindIndex::derive(const crypto::SecretBytes& installat
 
 std::string BlindIndex::index(std::string_view domain, std::string_view normalized_value) const {
   return crypto::to_base64url(
-      crypto::hmac_sha256(m_key.view(), detail::length_prefixed({kIndexTag, domain, normalized_value})));
+      crypto::hmac_sha256(m_key.view(), crypto::length_prefixed({kIndexTag, domain, normalized_value})));
 }
 
 core::Result<std::string> normalize_cpf(std::string_view text) {

@@ -2,7 +2,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/primitives.h"
-#include "pii/detail/framing.h"
+#include "crypto/framing.h"
 
 namespace cartorio::pii {
 
@@ -43,7 +43,7 @@ std::optional<ParsedToken> parse_token(std::string_view token) {
 }
 
 crypto::Bytes field_aad(std::string_view key_id, const FieldContext& ctx) {
-  return detail::length_prefixed({kAadTag, key_id, ctx.table, ctx.column, ctx.row_id});
+  return crypto::length_prefixed({kAadTag, key_id, ctx.table, ctx.column, ctx.row_id});
 }
 
 // Names the field (never its value) for messages.

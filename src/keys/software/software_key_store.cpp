@@ -1,6 +1,7 @@
 #include "keys/software/software_key_store.h"
 
 #include "crypto/bytes.h"
+#include "crypto/framing.h"
 #include "crypto/key_pair.h"
 #include "keys/detail/atomic_file.h"
 #include "keys/detail/key_label.h"
@@ -32,21 +33,10 @@ const core::SystemClock& system_clock() {
   return clock;
 }
 
-// Associated data as length-prefixed fields: labels may contain any separator, so plain
-// concatenation could make two different (id, label) pairs authenticate the same bytes.
-crypto::Bytes make_aad(std::initializer_list<crypto::ByteView> parts) {
-  crypto::Bytes out;
-  for (auto p : parts) {
-    const auto n = static_cast<std::uint32_t>(p.size());
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(n >> shift));
-    out.insert(out.end(), p.begin(), p.end());
-  }
-  return out;
-}
-
-crypto::Bytes master_check_aad() { return make_aad({crypto::as_bytes("cartorio/master-check/v1")}); }
+// Associated data as length-prefixed fields (crypto/framing.h).
+crypto::Bytes master_check_aad() { return crypto::length_prefixed({crypto::as_bytes("cartorio/master-check/v1")}); }
 crypto::Bytes data_key_aad(const std::string& id) {
-  return make_aad({crypto::as_bytes("cartorio/data-key/v1"), crypto::as_bytes(id)});
+  return crypto::length_prefixed({crypto::as_bytes("cartorio/data-key/v1"), crypto::as_bytes(id)});
 }
 
 bool is_lower_hex(std::string_view s) {
@@ -165,7 +155,7 @@ struct SoftwareKeyStore::KeyFile {
   // Everything that names the key is authenticated with it: a blob copied into another key's
   // file, or a file whose label/algorithm/public key was edited, does not open.
   crypto::Bytes aad() const {
-    return make_aad({crypto::as_bytes("cartorio/soft-key/v1"), crypto::as_bytes(id), crypto::as_bytes(label),
+    return crypto::length_prefixed({crypto::as_bytes("cartorio/soft-key/v1"), crypto::as_bytes(id), crypto::as_bytes(label),
                      crypto::as_bytes(crypto::key_algorithm_name(algorithm)), view(public_key)});
   }
   KeyInfo info() const { return KeyInfo{make_ref(id), label, algorithm, "software"}; }

@@ -1,12 +1,12 @@
 #include "objectstore/encrypted/encrypted_object_store.h"
 
 #include "crypto/bytes.h"
+#include "crypto/framing.h"
 #include "crypto/primitives.h"
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <initializer_list>
 #include <optional>
 
 namespace cartorio::objectstore {
@@ -22,22 +22,12 @@ constexpr std::string_view kNameDek = "cartorio-enc-dek";
 constexpr std::string_view kNameSha256 = "cartorio-enc-sha256";
 constexpr std::size_t kSha256Bytes = 32;
 
-// Associated data as length-prefixed fields (as keys/software does): object keys and key
-// ids are caller-influenced, so plain concatenation could let two tuples share bytes.
-crypto::Bytes make_aad(std::initializer_list<std::string_view> parts) {
-  crypto::Bytes out;
-  for (auto p : parts) {
-    const auto n = static_cast<std::uint32_t>(p.size());
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(n >> shift));
-    out.insert(out.end(), p.begin(), p.end());
-  }
-  return out;
-}
-// One tag per purpose, so no sealed piece can stand in for another.
-crypto::Bytes data_aad(std::string_view key) { return make_aad({"cartorio/object-data/v1", key}); }
-crypto::Bytes digest_aad(std::string_view key) { return make_aad({"cartorio/object-sha256/v1", key}); }
+// Associated data as length-prefixed fields (crypto/framing.h), one tag per purpose, so no
+// sealed piece can stand in for another.
+crypto::Bytes data_aad(std::string_view key) { return crypto::length_prefixed({"cartorio/object-data/v1", key}); }
+crypto::Bytes digest_aad(std::string_view key) { return crypto::length_prefixed({"cartorio/object-sha256/v1", key}); }
 crypto::Bytes dek_aad(std::string_view key_id, std::string_view key) {
-  return make_aad({"cartorio/object-dek/v1", key_id, key});
+  return crypto::length_prefixed({"cartorio/object-dek/v1", key_id, key});
 }
 
 std::string_view as_text(const crypto::Bytes& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
