@@ -2,6 +2,7 @@
 // audit row or a certificate row edited directly in the database (with the engine's own
 // client) is named by `audit verify` (exit 11), and no new head is signed over it. Runs on
 // the embedded defaults (SQLite) and, with CARTORIO_TEST_BACKENDS=postgres, on PostgreSQL.
+#include "support/cli_test_support.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -13,22 +14,14 @@
 
 namespace {
 
+using cartorio::testing::postgres_mode;
+using cartorio::testing::trim;
 using cartorio::testing::CommandResult;
 using cartorio::testing::run;
 using cartorio::testing::shell_quote;
 using cartorio::testing::TempDir;
 using cartorio::testing::write_file;
 namespace fs = std::filesystem;
-
-bool postgres_mode() {
-  const char* b = std::getenv("CARTORIO_TEST_BACKENDS");
-  return b && std::string(b) == "postgres";
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 class CliAudit : public ::testing::Test {
  protected:

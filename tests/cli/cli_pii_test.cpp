@@ -11,6 +11,7 @@
 // Runs on the embedded defaults (SQLite) and, with CARTORIO_TEST_BACKENDS=postgres, on the
 // fixture's PostgreSQL.
 #include "signing/sample_pdfs.h"
+#include "support/cli_test_support.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -26,6 +27,8 @@
 
 namespace {
 
+using cartorio::testing::postgres_mode;
+using cartorio::testing::trim;
 using cartorio::testing::CommandResult;
 using cartorio::testing::expect_contains;
 using cartorio::testing::read_file;
@@ -34,16 +37,6 @@ using cartorio::testing::shell_quote;
 using cartorio::testing::TempDir;
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-bool postgres_mode() {
-  const char* b = std::getenv("CARTORIO_TEST_BACKENDS");
-  return b && std::string(b) == "postgres";
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // Three signatories: valid CPFs, names and addresses found nowhere else in an installation.
 struct Person {

@@ -4,6 +4,7 @@
 // restarted. Afterwards every certificate whose issuance was acknowledged (201) is in the
 // database, and the same server process answers again (issuance and /readyz), never
 // restarted. Requests in flight during a restart may fail; none may be lost once answered.
+#include "support/cli_test_support.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 
 namespace {
 
+using cartorio::testing::trim;
 using cartorio::testing::CommandResult;
 using cartorio::testing::read_file;
 using cartorio::testing::run;
@@ -24,11 +26,6 @@ using cartorio::testing::TempDir;
 using nlohmann::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 class CliRestart : public ::testing::Test {
  protected:

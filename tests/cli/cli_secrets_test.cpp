@@ -11,6 +11,7 @@
 //     job takes the password over at start, API rotations while requests keep coming fail
 //     none, psql refuses the old password and accepts the one `secrets get` shows, and after
 //     the server's sessions are killed it logs in again with the rotated password.
+#include "support/cli_test_support.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -28,6 +29,8 @@
 
 namespace {
 
+using cartorio::testing::postgres_mode;
+using cartorio::testing::trim;
 using cartorio::testing::CommandResult;
 using cartorio::testing::read_file;
 using cartorio::testing::run;
@@ -35,16 +38,6 @@ using cartorio::testing::shell_quote;
 using cartorio::testing::TempDir;
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-bool postgres_mode() {
-  const char* b = std::getenv("CARTORIO_TEST_BACKENDS");
-  return b && std::string(b) == "postgres";
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // "k1=v1 k2=v2 ..." with `key`'s value replaced (or added).
 std::string with_conninfo(std::string conninfo, const std::string& key, const std::string& value) {
