@@ -14,3 +14,4 @@ find_package(pugixml REQUIRED)  # libpugixml-dev: S3's XML bodies
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(P11KIT REQUIRED IMPORTED_TARGET p11-kit-1)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)  # libarchive-dev: the tar inside backups

@@ -11,7 +11,7 @@ PACKAGES=(
   # libraries
   libssl-dev openssl libsqlite3-dev sqlite3 libpq-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
-  libp11-kit-dev libboost-dev libhiredis-dev libargon2-dev libqrencode-dev libqpdf-dev libcurl4-openssl-dev libpugixml-dev
+  libp11-kit-dev libboost-dev libhiredis-dev libargon2-dev libqrencode-dev libqpdf-dev libcurl4-openssl-dev libpugixml-dev libarchive-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # fuzzing (fuzz/run.sh): clang, the libFuzzer + sanitizer runtimes, llvm-symbolizer for traces

@@ -2,53 +2,291 @@
 
 #include "core/log.h"
 #include "crl/crl_generator.h"
+#include "metrics/metrics.h"
 #include "ocsp/presigner.h"
 
 #include <nlohmann/json.hpp>
+
+#include <unistd.h>
 
 #include <algorithm>
 
 namespace cartorio::app {
 
-JobRunner::JobRunner(const core::Clock& clock, std::chrono::seconds retry_after)
-    : m_clock(clock), m_retry_after(retry_after) {}
+struct JobRunner::Flight {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::optional<core::Result<void>> result;
+};
+
+struct JobRunner::Entry {
+  Entry(Job j, core::Schedule s) : job(std::move(j)), schedule(std::move(s)) {}
+  Job job;
+  core::Schedule schedule;
+  core::TimePoint fire_time;  // the one being worked on
+  int attempt = 0;
+  core::TimePoint due;
+  // The run in flight, if any.
+  std::thread thread;
+  std::shared_ptr<Flight> flight;
+  std::string trigger;
+  std::optional<std::int64_t> run_id;
+  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point deadline;
+  bool timed_out = false;
+};
+
+namespace {
+
+std::int64_t unix_seconds(core::TimePoint t) { return core::to_unix(t); }
+
+core::TimePoint whole_seconds(core::TimePoint t) { return core::from_unix(core::to_unix(t)); }
+
+}  // namespace
+
+std::string this_instance() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
+}
+
+JobRunner::JobRunner(const core::Clock& clock, JobRunnerOptions options)
+    : m_clock(clock), m_options(std::move(options)) {
+  if (m_options.instance.empty()) m_options.instance = this_instance();
+  m_options.max_attempts = std::max(1, m_options.max_attempts);
+  m_random.seed(m_options.seed ? m_options.seed : std::random_device{}());
+}
 
 JobRunner::~JobRunner() { stop(); }
 
 void JobRunner::add(Job job) {
-  const auto due = job.first_due.value_or(m_clock.now());
-  m_entries.push_back({std::move(job), due});
+  auto schedule = core::Schedule::every(job.interval);
+  if (job.schedule) schedule = *job.schedule;
+  if (auto it = m_options.schedules.find(job.name); it != m_options.schedules.end()) schedule = it->second;
+  auto e = std::make_unique<Entry>(std::move(job), std::move(schedule));
+  // The latest fire time that has passed is owed now (once, however many were missed)...
+  const auto now = m_clock.now();
+  auto fire = e->schedule.latest_at_or_before(now);
+  // ... unless the work was done since.
+  if (!fire || (e->job.last_done && *fire <= *e->job.last_done))
+    fire = e->schedule.next_after(std::max(now, e->job.last_done.value_or(now)));
+  e->fire_time = fire.value_or(core::TimePoint::max());
+  e->due = with_jitter(*e, e->fire_time);
+  std::lock_guard lock(m_state);
+  m_entries.push_back(std::move(e));
+}
+
+core::TimePoint JobRunner::with_jitter(const Entry& e, core::TimePoint fire_time) {
+  if (fire_time == core::TimePoint::max()) return fire_time;
+  const auto next = e.schedule.next_after(fire_time);
+  const auto period = next ? std::chrono::duration_cast<std::chrono::seconds>(*next - fire_time) : std::chrono::seconds(0);
+  const auto max = std::min(m_options.jitter, period / 10);
+  if (max.count() <= 0) return fire_time;
+  std::uniform_int_distribution<std::int64_t> d(0, max.count());
+  return fire_time + std::chrono::seconds(d(m_random));
+}
+
+void JobRunner::advance(Entry& e, core::TimePoint now) {
+  const auto latest = e.schedule.latest_at_or_before(now);
+  if (latest && *latest > e.fire_time)
+    e.fire_time = *latest;  // the run outlasted a period: that period's run is owed
+  else
+    e.fire_time = e.schedule.next_after(e.fire_time).value_or(core::TimePoint::max());
+  e.attempt = 0;
+  e.due = with_jitter(e, e.fire_time);
+}
+
+// Returns whether the job was launched; when it was not, e.due says when to look again.
+bool JobRunner::launch(Entry& e, const std::string& trigger, core::TimePoint fire_time) {
+  const auto now = m_clock.now();
+  std::unique_ptr<store::JobLock> lease;
+  e.run_id.reset();
+  if (!e.job.per_process && m_options.runs) {
+    auto locked = m_options.runs->try_lock_job(e.job.name);
+    if (!locked || !*locked) {
+      if (!locked)
+        core::log::error("job.lock_failed", {{"job", e.job.name}, {"error", locked.error().to_string()}});
+      else
+        core::log::debug("job.busy", {{"job", e.job.name}});
+      if (trigger == "schedule") e.due = now + m_options.busy_retry;
+      return false;
+    }
+    lease = std::move(*locked);
+    store::JobRunRecord run;
+    run.job = e.job.name;
+    run.scheduled_at = unix_seconds(fire_time);
+    run.attempt = trigger == "schedule" ? e.attempt : 0;
+    run.trigger = trigger;
+    run.instance = m_options.instance;
+    run.started_at = unix_seconds(now);
+    auto claimed = m_options.runs->claim_job_run(run);
+    if (!claimed) {
+      core::log::error("job.claim_failed", {{"job", e.job.name}, {"error", claimed.error().to_string()}});
+      if (trigger == "schedule") e.due = now + m_options.busy_retry;
+      return false;
+    }
+    if (!*claimed) {
+      // Another instance ran (or runs) this fire time.
+      if (trigger == "schedule") advance(e, now);
+      return false;
+    }
+    e.run_id = **claimed;
+  }
+  e.trigger = trigger;
+  e.timed_out = false;
+  e.started = std::chrono::steady_clock::now();
+  e.deadline = e.started + (e.job.timeout.count() > 0 ? e.job.timeout : m_options.timeout);
+  e.flight = std::make_shared<Flight>();
+  e.thread = std::thread([run = e.job.run, flight = e.flight, lease = std::move(lease)]() mutable {
+    core::Result<void> r = core::ok();
+    try {
+      r = run();
+    } catch (const std::exception& ex) {
+      r = core::Error(core::Errc::internal, std::string("the job threw: ") + ex.what());
+    }
+    lease.reset();
+    {
+      std::lock_guard lock(flight->mutex);
+      flight->result = std::move(r);
+    }
+    flight->done.notify_all();
+  });
+  return true;
+}
+
+void JobRunner::finish(Entry& e, const core::Result<void>& r, bool timed_out) {
+  const auto now = m_clock.now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - e.started);
+  const std::string result = timed_out ? "timeout" : r ? "success" : "failure";
+  const std::string error = r ? "" : r.error().to_string();
+  if (e.run_id) {
+    if (auto f = m_options.runs->finish_job_run(*e.run_id, unix_seconds(now), result, error); !f)
+      core::log::error("job.record_failed", {{"job", e.job.name}, {"error", f.error().to_string()}});
+  }
+  metrics::count_job_run(e.job.name, result, ms);
+  if (r) {
+    metrics::set_job_last_success(e.job.name, unix_seconds(now));
+    core::log::info("job.done", {{"job", e.job.name}, {"trigger", e.trigger}, {"ms", static_cast<std::int64_t>(ms.count())}});
+  } else {
+    core::log::error("job.failed", {{"job", e.job.name}, {"trigger", e.trigger}, {"attempt", e.attempt},
+                                    {"result", result}, {"error", error}});
+  }
+  if (m_options.audit && e.job.audited) {
+    store::AuditEvent event;
+    event.time = unix_seconds(now);
+    event.actor = "job:" + e.job.name;
+    event.action = "job.run";
+    event.result = r ? "success" : std::string(core::errc_name(r.error().code));
+    event.source = "local";
+    event.details = nlohmann::json{{"ms", ms.count()}, {"trigger", e.trigger}, {"attempt", e.attempt}}.dump();
+    if (auto a = m_options.audit->append_audit_event(event); !a)
+      core::log::error("audit.write_failed", {{"job", e.job.name}, {"error", a.error().to_string()}});
+  }
+  if (e.trigger != "schedule") return;  // events and manual runs leave the schedule alone
+  if (r || e.attempt + 1 >= m_options.max_attempts) {
+    advance(e, now);
+    return;
+  }
+  ++e.attempt;
+  const std::chrono::seconds backoff =
+      std::min(m_options.retry_max, std::chrono::seconds(m_options.retry_base.count() << std::min(e.attempt - 1, 20)));
+  const auto next = e.schedule.next_after(e.fire_time).value_or(core::TimePoint::max());
+  e.due = std::min(now + backoff, next);
+  if (e.due >= next) advance(e, now);  // no time left for a retry before the next fire time
+}
+
+void JobRunner::launch_due(std::vector<std::string>* launched) {
+  std::lock_guard lock(m_state);
+  for (auto& e : m_entries) {
+    if (e->flight) continue;
+    const auto now = m_clock.now();
+    if (now >= e->due) {
+      // Fire times missed while nothing ran are owed once: the latest of them.
+      if (e->attempt == 0) {
+        const auto latest = e->schedule.latest_at_or_before(now);
+        if (latest && *latest > e->fire_time) e->fire_time = *latest;
+      }
+      if (launch(*e, "schedule", e->fire_time) && launched) launched->push_back(e->job.name);
+    } else if (e->job.due_early && e->job.due_early()) {
+      if (launch(*e, "event", whole_seconds(now)) && launched) launched->push_back(e->job.name);
+    }
+  }
+}
+
+void JobRunner::reap(bool wait) {
+  for (auto& e : m_entries) {
+    if (!e->flight) continue;
+    std::unique_lock flight_lock(e->flight->mutex);
+    if (wait) e->flight->done.wait_until(flight_lock, e->deadline, [&] { return e->flight->result.has_value(); });
+    const bool ready = e->flight->result.has_value();
+    std::optional<core::Result<void>> result;
+    if (ready) result = std::move(*e->flight->result);
+    flight_lock.unlock();
+    std::lock_guard lock(m_state);
+    if (ready) {
+      e->thread.join();
+      e->flight.reset();
+      if (!e->timed_out) finish(*e, *result, false);
+    } else if (!e->timed_out && std::chrono::steady_clock::now() >= e->deadline) {
+      // The thread cannot be cancelled: it keeps the job's lock until it returns, so the
+      // job is not started again meanwhile; the run is recorded as timed out now.
+      e->timed_out = true;
+      finish(*e, core::Error(core::Errc::timed_out, "the job ran past its time limit"), true);
+    }
+  }
 }
 
 std::vector<std::string> JobRunner::run_due() {
-  std::vector<std::string> ran;
-  for (auto& e : m_entries) {
-    const auto now = m_clock.now();
-    if (now < e.due && !(e.job.due_early && e.job.due_early())) continue;
-    const auto started = std::chrono::steady_clock::now();
-    auto r = e.job.run();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    if (r) {
-      core::log::info("job.done", {{"job", e.job.name}, {"ms", static_cast<std::int64_t>(ms.count())}});
-      e.due = now + e.job.interval;
-    } else {
-      core::log::error("job.failed", {{"job", e.job.name}, {"error", r.error().to_string()}});
-      e.due = now + std::min<std::chrono::seconds>(e.job.interval, m_retry_after);
-    }
-    if (m_audit) {
-      store::AuditEvent event;
-      event.time = core::to_unix(m_clock.now());
-      event.actor = "job:" + e.job.name;
-      event.action = "job.run";
-      event.result = r ? "success" : std::string(core::errc_name(r.error().code));
-      event.source = "local";
-      event.details = nlohmann::json{{"ms", ms.count()}}.dump();
-      if (auto a = m_audit->append_audit_event(event); !a)
-        core::log::error("audit.write_failed", {{"job", e.job.name}, {"error", a.error().to_string()}});
-    }
-    ran.push_back(e.job.name);
+  std::vector<std::string> launched;
+  launch_due(&launched);
+  reap(true);
+  return launched;
+}
+
+core::Result<void> JobRunner::run_now(const std::string& name) {
+  Entry* entry = nullptr;
+  for (auto& e : m_entries)
+    if (e->job.name == name) entry = e.get();
+  if (!entry) return core::Error(core::Errc::not_found, "no job named " + name);
+  if (entry->flight) return core::Error(core::Errc::conflict, name + " is running in this process");
+  {
+    std::lock_guard lock(m_state);
+    if (!launch(*entry, "manual", whole_seconds(m_clock.now())))
+      return core::Error(core::Errc::conflict, name + " is running elsewhere (its lock is held), or could not be recorded");
   }
-  return ran;
+  auto flight = entry->flight;
+  std::unique_lock flight_lock(flight->mutex);
+  flight->done.wait_until(flight_lock, entry->deadline, [&] { return flight->result.has_value(); });
+  if (!flight->result) {
+    flight_lock.unlock();
+    std::lock_guard lock(m_state);
+    entry->timed_out = true;
+    auto timeout = core::Error(core::Errc::timed_out, name + " ran past its time limit");
+    finish(*entry, timeout, true);
+    return timeout;  // stop() (the destructor) waits for the thread
+  }
+  auto result = std::move(*flight->result);
+  flight_lock.unlock();
+  std::lock_guard lock(m_state);
+  entry->thread.join();
+  entry->flight.reset();
+  finish(*entry, result, false);
+  return result;
+}
+
+std::vector<JobStatus> JobRunner::status() const {
+  std::lock_guard lock(m_state);
+  std::vector<JobStatus> out;
+  for (const auto& e : m_entries)
+    out.push_back({e->job.name, e->schedule.text(), e->job.per_process, e->due, e->flight != nullptr});
+  return out;
+}
+
+std::vector<std::string> JobRunner::names() const {
+  std::lock_guard lock(m_state);
+  std::vector<std::string> out;
+  for (const auto& e : m_entries) out.push_back(e->job.name);
+  return out;
 }
 
 void JobRunner::start(std::chrono::milliseconds tick) {
@@ -56,7 +294,8 @@ void JobRunner::start(std::chrono::milliseconds tick) {
     std::unique_lock lock(m_mutex);
     while (!m_stopping) {
       lock.unlock();
-      run_due();
+      launch_due(nullptr);
+      reap(false);
       lock.lock();
       m_wake.wait_for(lock, tick, [this] { return m_stopping; });
     }
@@ -70,6 +309,58 @@ void JobRunner::stop() {
   }
   m_wake.notify_all();
   if (m_thread.joinable()) m_thread.join();
+  // Runs in flight finish (and are recorded) before the process goes.
+  for (auto& e : m_entries) {
+    if (!e->flight) continue;
+    std::unique_lock flight_lock(e->flight->mutex);
+    e->flight->done.wait(flight_lock, [&] { return e->flight->result.has_value(); });
+    auto result = std::move(*e->flight->result);
+    flight_lock.unlock();
+    std::lock_guard lock(m_state);
+    e->thread.join();
+    e->flight.reset();
+    if (!e->timed_out) finish(*e, result, false);
+  }
+}
+
+core::Result<JobRunnerOptions> job_runner_options(const Runtime& rt) {
+  JobRunnerOptions o;
+  o.runs = rt.store.get();
+  o.audit = rt.store.get();
+  const auto& j = rt.config.jobs;
+  o.timeout = std::chrono::minutes(j.timeout_minutes);
+  o.max_attempts = j.max_attempts;
+  o.jitter = std::chrono::seconds(j.jitter_seconds);
+  // "name = expression; name = expression"
+  std::string_view rest = j.schedules;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    std::string_view item = rest.substr(0, semi);
+    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+    const auto trim = [](std::string_view s) {
+      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+      while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+      return s;
+    };
+    item = trim(item);
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos || trim(item.substr(0, eq)).empty())
+      return core::Error(core::Errc::config_invalid, "jobs.schedules: \"" + std::string(item) + "\" is not name = schedule");
+    CARTORIO_TRY(auto schedule, core::Schedule::parse(trim(item.substr(eq + 1))));
+    o.schedules.insert_or_assign(std::string(trim(item.substr(0, eq))), std::move(schedule));
+  }
+  return o;
+}
+
+void refresh_job_metrics(store::JobRunRepository& runs) {
+  auto summaries = runs.job_summaries();
+  if (!summaries) {
+    core::log::warn("metrics.jobs_unavailable", {{"error", summaries.error().to_string()}});
+    return;
+  }
+  for (const auto& s : *summaries)
+    if (s.last_success_at) metrics::set_job_last_success(s.job, *s.last_success_at);
 }
 
 namespace {
@@ -89,7 +380,7 @@ void add_standard_jobs(JobRunner& runner, const Runtime& rt, const ocsp::CachedS
     Job job;
     job.name = "crl." + ca;
     job.interval = crl_interval;
-    if (auto at = published_at(rt, ca)) job.first_due = *at + crl_interval;
+    job.last_done = published_at(rt, ca);
     job.run = [&rt, ca]() -> core::Result<void> {
       CARTORIO_TRY(auto crl, rt.publish_crl(ca));
       (void)crl;
@@ -117,8 +408,11 @@ void add_standard_jobs(JobRunner& runner, const Runtime& rt, const ocsp::CachedS
     job.name = "ocsp.presign." + ca;
     job.interval = std::chrono::seconds(rt.config.ocsp.presign_interval_seconds);
     auto seen = std::make_shared<std::uint64_t>(rt.revocation_epoch->load());
-    if (!rt.cache_is_shared())
+    if (!rt.cache_is_shared()) {
+      // Answers go into this process's own cache: every process fills its own.
+      job.per_process = true;
       job.due_early = [&rt, seen] { return rt.revocation_epoch->load() != *seen; };
+    }
     job.run = [&rt, seen, source = source]() -> core::Result<void> {
       *seen = rt.revocation_epoch->load();
       CARTORIO_TRY(auto report, ocsp::presign_live(*source, *rt.store, *rt.clock));

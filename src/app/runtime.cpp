@@ -7,6 +7,7 @@
 #include "cache/memory/memory_cache.h"
 #include "cache/redis/redis_cache.h"
 #include "core/files.h"
+#include "core/log.h"
 #include "crl/crl_generator.h"
 #include "keys/audited_key_store.h"
 #include "keys/pkcs11/pkcs11_key_store.h"
@@ -18,6 +19,9 @@
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 
 namespace cartorio::app {
@@ -70,6 +74,33 @@ core::Result<std::unique_ptr<cache::Cache>> open_cache(const core::Config& c, co
   CARTORIO_TRY(auto redis, cache::open_redis_cache(options));
   // Answers keep coming when Redis is down; /readyz reports the degradation.
   return std::unique_ptr<cache::Cache>(std::make_unique<cache::FallbackCache>(std::move(redis), std::move(memory)));
+}
+
+// Starts at a given time and advances with the real one (CARTORIO_FAKE_CLOCK).
+class FakeClock final : public core::Clock {
+ public:
+  explicit FakeClock(core::TimePoint start) : m_start(start), m_origin(std::chrono::steady_clock::now()) {}
+  core::TimePoint now() const override {
+    return m_start + std::chrono::duration_cast<core::TimePoint::duration>(std::chrono::steady_clock::now() - m_origin);
+  }
+
+ private:
+  core::TimePoint m_start;
+  std::chrono::steady_clock::time_point m_origin;
+};
+
+core::Result<std::unique_ptr<core::Clock>> process_clock() {
+  const char* fake = std::getenv("CARTORIO_FAKE_CLOCK");
+  if (!fake || !*fake) return std::unique_ptr<core::Clock>(std::make_unique<core::SystemClock>());
+  std::tm tm{};
+  const char* end = strptime(fake, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!end || std::string_view(end) != "Z")
+    return core::Error{Errc::config_invalid, "CARTORIO_FAKE_CLOCK: must be an RFC 3339 UTC time like 2031-01-02T03:04:05Z"};
+  const auto start = core::from_unix(static_cast<long long>(timegm(&tm)));
+  core::log::warn("clock.fake", {{"warning", "CARTORIO_FAKE_CLOCK is set: this process runs on a fake clock; "
+                                             "for tests only, never in production"},
+                                 {"start", std::string(fake)}});
+  return std::unique_ptr<core::Clock>(std::make_unique<FakeClock>(start));
 }
 
 }  // namespace
@@ -170,11 +201,15 @@ core::Result<Revocation> revoke_certificate(const Runtime& rt, const std::string
   return out;
 }
 
-core::Result<Runtime> open_runtime(const core::Config& config, const std::string& actor, OpenMode mode) {
+core::Result<Runtime> open_runtime(const core::Config& config, const std::string& actor, OpenMode mode,
+                                   std::unique_ptr<core::Clock> clock) {
   Runtime rt;
   rt.config = config;
   rt.actor = actor;
-  rt.clock = std::make_unique<core::SystemClock>();
+  if (!clock) {
+    CARTORIO_TRY(clock, process_clock());
+  }
+  rt.clock = std::move(clock);
   std::error_code ec;
   if (mode == OpenMode::existing && !fs::exists(fs::path(config.data_dir) / "config.toml", ec))
     return core::Error{Errc::not_initialized, "no installation in " + config.data_dir + ": run `cartorio init` first"};

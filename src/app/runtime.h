@@ -91,6 +91,11 @@ core::Result<Revocation> revoke_certificate(const Runtime& rt, const std::string
                                             const std::string& actor, const std::string& source,
                                             const ocsp::CachedSources* sources = nullptr);
 
-core::Result<Runtime> open_runtime(const core::Config& config, const std::string& actor, OpenMode mode);
+// `clock`: the process's clock; null for the system clock — or, when CARTORIO_FAKE_CLOCK
+// holds an RFC 3339 UTC time ("2031-01-02T03:04:05Z"), a clock that starts there and
+// advances in real time (Boulder's FAKECLOCK: end-to-end tests of expiry; warned about
+// loudly, never for production). Errc::config_invalid for an unreadable CARTORIO_FAKE_CLOCK.
+core::Result<Runtime> open_runtime(const core::Config& config, const std::string& actor, OpenMode mode,
+                                   std::unique_ptr<core::Clock> clock = nullptr);
 
 }  // namespace cartorio::app

@@ -1,5 +1,6 @@
 #include "app/secrets_setup.h"
 
+#include "app/managed_certificate.h"
 #include "core/log.h"
 #include "crypto/key_pair.h"
 #include "crypto/x509.h"
@@ -47,6 +48,7 @@ std::unique_ptr<secrets::SecretManager> open_secret_manager(const Runtime& rt, i
                                                           rt.config.secrets.rotation_days);
   manager->set_rotator(Kind::generic, secrets::random_value_rotator());
   manager->set_rotator(Kind::service_certificate, service_certificate_rotator(rt));
+  add_managed_certificate_rotators(*manager, rt);  // server-certificate, tls-certificate
   if (identity) {
     secrets::Rotator jwt;
     jwt.next_value = [identity, actor = rt.actor](std::string_view, const std::optional<secrets::Secret>&) {

@@ -1,62 +1,10 @@
 #include "app/server_identity.h"
 
-#include "crypto/key_pair.h"
-#include "crypto/x509.h"
 #include "pki/certificate_issuer.h"
-
-#include <arpa/inet.h>
-#include <openssl/x509.h>
 
 namespace cartorio::app {
 
 using core::Errc;
-
-namespace {
-
-bool is_ip(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-core::Result<std::vector<pki::SubjectAltName>> parse_names(const std::string& list) {
-  std::vector<pki::SubjectAltName> out;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const auto comma = list.find(',', start);
-    const std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (name.empty()) return core::Error{Errc::invalid_argument, "server.tls_names holds an empty name"};
-    out.push_back({is_ip(name) ? pki::SanKind::ip : pki::SanKind::dns, name});
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
-core::Result<ServerIdentity> issue_server_identity(const Runtime& rt) {
-  CARTORIO_TRY(auto sans, parse_names(rt.config.server.tls_names));
-  CARTORIO_TRY(auto key, crypto::generate_key(crypto::KeyAlgorithm::ec_p256));
-  CARTORIO_TRY(auto h, rt.hierarchy());
-  CARTORIO_TRY(auto subject, crypto::make_name({{"CN", sans.front().value}}));
-  pki::CertificateIssuer issuer(h, *rt.keys, *rt.store, *rt.clock, rt.urls());
-  pki::CertificateIssuer::KeyedRequest req;
-  req.profile = "tls-server";
-  req.issuer = pki::kTlsCa;
-  req.subject = subject.get();
-  req.public_key = key.get();
-  req.validity_days = rt.config.server.tls_certificate_days;
-  req.requester = rt.actor;
-  req.sans = std::move(sans);
-  CARTORIO_TRY(auto issued, issuer.issue_for_key(req));
-  CARTORIO_TRY(auto tls, http::TlsIdentity::from_pem(issued.record.pem + issued.chain_pem, std::move(key)));
-  return ServerIdentity{std::move(tls), core::from_unix(issued.record.not_before),
-                        core::from_unix(issued.record.not_after)};
-}
-
-bool needs_renewal(const ServerIdentity& identity, core::TimePoint now) {
-  return now >= identity.not_before + (identity.not_after - identity.not_before) * 2 / 3;
-}
 
 core::Result<http::TlsOptions> tls_options(const Runtime& rt, const ServerIdentity& identity) {
   http::TlsOptions o;

@@ -1,7 +1,5 @@
-// The HTTPS listener's own identity: a fresh P-256 key made in memory at every start (never
-// written anywhere) and a short-lived tls-server certificate for server.tls_names issued
-// by the installation's TLS CA (recorded and audited like any issuance). Renewed in-process
-// before it ages (see needs_renewal), so nobody has to rotate it by hand.
+// The HTTPS listener's identity as the server holds it (loaded from the managed secret
+// server-tls, see app/server_certificate.h) and the TLS options built from it.
 //
 // Also the mTLS side: which client certificates are trusted, and who they are.
 #pragma once
@@ -18,12 +16,6 @@ struct ServerIdentity {
   core::TimePoint not_before;
   core::TimePoint not_after;
 };
-
-// Errc::invalid_argument for an unusable server.tls_names; issuance errors as they come.
-core::Result<ServerIdentity> issue_server_identity(const Runtime& rt);
-
-// True once two thirds of the certificate's lifetime have passed.
-bool needs_renewal(const ServerIdentity& identity, core::TimePoint now);
 
 // The TLS options of the HTTPS listener: the identity, server.client_auth, and the TLS CA as
 // the only trust anchor for client certificates.

@@ -1,6 +1,8 @@
 // `cartorio audit checkpoint|verify`: sign tree heads of the audit and transparency logs
-// now, and hold the store to every head published (docs/audit.md).
+// now, and hold the store to every head published (docs/audit.md); `audit ship|verify-archive`:
+// the audit archive of signed JSON Lines batches.
 #include "app/audit_logs.h"
+#include "app/audit_shipping.h"
 #include "cli/cli_support.h"
 #include "cli/commands.h"
 
@@ -60,6 +62,71 @@ int run_verify(const CommandContext& ctx, bool json) {
   return ok ? kOk : kTampered;
 }
 
+int run_ship(const CommandContext& ctx, bool json) {
+  auto cfg = load_cli_config(resolve_data_dir(ctx.data_dir_flag));
+  if (!cfg) return fail(cfg.error());
+  auto rt = app::open_runtime(*cfg, "cli", app::OpenMode::existing);
+  if (!rt) return fail(rt.error());
+  auto shipper = app::open_archive_shipper(*rt, rt->actor);
+  if (!shipper) return fail(shipper.error());
+  auto shipped = (*shipper)->ship(/*all=*/true);
+  if (!shipped) return fail(shipped.error());
+  nlohmann::json batches = nlohmann::json::array();
+  std::int64_t events = 0;
+  for (const auto& b : shipped->batches) {
+    events += b.count;
+    if (json)
+      batches.push_back({{"key", b.key}, {"first", b.first}, {"last", b.last}, {"count", b.count}});
+    else
+      std::cout << b.key << "  ids " << b.first << ".." << b.last << " (" << b.count << " events)\n";
+  }
+  if (json)
+    std::cout << nlohmann::json{{"batches", batches},
+                                {"events", events},
+                                {"lost_races", shipped->lost_races},
+                                {"archived_through", shipped->archived_through}}
+                     .dump(2)
+              << "\n";
+  else
+    std::cout << "shipped " << shipped->batches.size() << " batches (" << events
+              << " events); the archive ends at id " << shipped->archived_through << "\n";
+  return kOk;
+}
+
+int run_verify_archive(const CommandContext& ctx, bool json) {
+  auto cfg = load_cli_config(resolve_data_dir(ctx.data_dir_flag));
+  if (!cfg) return fail(cfg.error());
+  auto rt = app::open_runtime(*cfg, "cli", app::OpenMode::existing);
+  if (!rt) return fail(rt.error());
+  auto report = app::verify_audit_archive(*rt);
+  if (!report) return fail(report.error());
+  const auto& r = *report;
+  if (json) {
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& f : r.findings)
+      findings.push_back({{"problem", f.problem}, {"batch", f.batch}, {"id", f.id}, {"message", f.message}});
+    std::cout << nlohmann::json{{"ok", r.ok()},
+                                {"batches", r.batches},
+                                {"events", r.events},
+                                {"first_id", r.first_id},
+                                {"last_id", r.last_id},
+                                {"store_events", r.store_events},
+                                {"pending", r.pending},
+                                {"findings_total", r.findings_total},
+                                {"findings", findings}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << "archive: " << (r.ok() ? "ok" : "TAMPERED") << " (" << r.batches << " batches, " << r.events
+              << " events, ids " << r.first_id << ".." << r.last_id << "; " << r.pending
+              << " store events pending)\n";
+    for (const auto& f : r.findings) std::cout << "  " << f.problem << ": " << f.message << "\n";
+    if (r.findings_total > r.findings.size())
+      std::cout << "  ... and " << (r.findings_total - r.findings.size()) << " more\n";
+  }
+  return r.ok() ? kOk : kTampered;
+}
+
 }  // namespace
 
 void add_audit_commands(CLI::App& app, CommandContext& ctx) {
@@ -73,6 +140,17 @@ void add_audit_commands(CLI::App& app, CommandContext& ctx) {
                 "exit 11 naming each changed, removed or inserted entry");
   v->add_flag("--json", *json, "the report as JSON");
   v->callback([&ctx, json] { ctx.exit_code = run_verify(ctx, *json); });
+  auto ship_json = std::make_shared<bool>(false);
+  auto* s = audit->add_subcommand(
+      "ship", "ship the pending audit events to the audit archive now, as signed batches (audit_shipping.*)");
+  s->add_flag("--json", *ship_json, "the batches written as JSON");
+  s->callback([&ctx, ship_json] { ctx.exit_code = run_ship(ctx, *ship_json); });
+  auto archive_json = std::make_shared<bool>(false);
+  auto* a = audit->add_subcommand(
+      "verify-archive", "check every archive batch's signature, the chain, and every event once against the store; "
+                        "exit 11 naming each problem");
+  a->add_flag("--json", *archive_json, "the report as JSON");
+  a->callback([&ctx, archive_json] { ctx.exit_code = run_verify_archive(ctx, *archive_json); });
 }
 
 }  // namespace cartorio::cli

@@ -189,6 +189,7 @@ void add_cert_commands(CLI::App& app, CommandContext& ctx) {
   show->add_option("serial", so->serial, "serial number (hex)")->required();
   show->add_flag("--json", so->json, "JSON output with the PEM");
   show->callback([&ctx, so] { ctx.exit_code = run_show(ctx, *so); });
+  add_cert_renewal_commands(*cert, ctx);
 }
 
 }  // namespace cartorio::cli

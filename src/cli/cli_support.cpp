@@ -16,6 +16,7 @@ int exit_code_for(Errc code) {
     case Errc::wrong_passphrase:
     case Errc::permission_denied:
     case Errc::unauthenticated:
+    case Errc::backup_wrong_key:
       return kDenied;
     case Errc::not_found:
     case Errc::key_not_found:

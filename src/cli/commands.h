@@ -27,7 +27,11 @@ void add_audit_commands(CLI::App& app, CommandContext& ctx);
 void add_object_commands(CLI::App& app, CommandContext& ctx);
 void add_pii_commands(CLI::App& app, CommandContext& ctx);
 void add_secret_commands(CLI::App& app, CommandContext& ctx);
+void add_job_commands(CLI::App& app, CommandContext& ctx);  // jobs list|runs
+void add_backup_commands(CLI::App& app, CommandContext& ctx);  // backup, restore
 // `pdf verify`, registered on the `pdf` subcommand by add_pdf_commands.
 void add_pdf_verify_command(CLI::App& pdf, CommandContext& ctx);
+// `cert renew-due`, `cert manage`, registered on the `cert` subcommand by add_cert_commands.
+void add_cert_renewal_commands(CLI::App& cert, CommandContext& ctx);
 
 }  // namespace cartorio::cli

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   add_object_commands(app, ctx);
   add_pii_commands(app, ctx);
   add_secret_commands(app, ctx);
+  add_job_commands(app, ctx);
+  add_backup_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

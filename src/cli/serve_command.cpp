@@ -5,6 +5,7 @@
 #include "api/audit_routes.h"
 #include "api/certificate_routes.h"
 #include "api/identity_routes.h"
+#include "api/job_routes.h"
 #include "api/openapi.h"
 #include "api/ocsp_routes.h"
 #include "api/rate_limiter.h"
@@ -15,11 +16,15 @@
 #include "api/document_routes.h"
 #include "api/secret_routes.h"
 #include "app/audit_logs.h"
+#include "app/audit_shipping.h"
+#include "app/backup.h"
+#include "app/certificate_renewal.h"
 #include "app/document_stack.h"
 #include "app/identity_setup.h"
 #include "app/jobs.h"
 #include "app/runtime.h"
 #include "app/secrets_setup.h"
+#include "app/server_certificate.h"
 #include "app/server_identity.h"
 #include "metrics/metrics.h"
 #include "cli/cli_support.h"
@@ -31,6 +36,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <csignal>
 #include <memory>
 #include <optional>
@@ -102,15 +108,18 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   const api::TransparencyServices transparency{rt->store.get(), (*logs)->transparency_heads.get(),
                                                (*logs)->public_key_pem};
   if (auto r = api::add_transparency_routes(router, transparency); !r) return fail(r.error());
-  if (auto r = router.get("/metrics", [](const http::Request&) {
+  if (auto r = router.get("/metrics", [&rt](const http::Request&) {
+        // Last successes come from job_runs: the jobs may run in a worker, not here.
+        app::refresh_job_metrics(*rt->store);
         return http::Response::bytes("text/plain; version=0.0.4; charset=utf-8", metrics::registry().render());
       });
       !r)
     return fail(r.error());
 
-  // The HTTPS API listener: its certificate is issued now by the TLS CA, for a key that
-  // exists only in this process.
-  auto server_identity = app::issue_server_identity(*rt);
+  // The HTTPS API listener: its certificate is the managed secret server-tls (issued now when
+  // absent or unusable), renewed by cert-expiry-check and reloaded by tls.reload below.
+  auto server_certificate = std::make_shared<app::ServerCertificateSource>(*rt);
+  auto server_identity = server_certificate->load();
   if (!server_identity) return fail(server_identity.error());
   auto tls = app::tls_options(*rt, *server_identity);
   if (!tls) return fail(tls.error());
@@ -171,13 +180,25 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (auto r = api::add_secret_routes(secured, secret_manager.get()); !r) return fail(r.error());
 
   const sigset_t signals = block_shutdown_signals();
-  app::JobRunner jobs(*rt->clock);
-  jobs.audit_to(rt->store.get());
+  auto job_options = app::job_runner_options(*rt);
+  if (!job_options) return fail(job_options.error());
+  app::JobRunner jobs(*rt->clock, std::move(*job_options));
   if (cfg->jobs.in_server) {
     app::add_standard_jobs(jobs, *rt, &*ocsp_sources);
     app::add_audit_jobs(jobs, *rt, **logs);
     app::add_secret_rotation_job(jobs, *rt, *secret_manager);
+    app::add_certificate_renewal_job(jobs, *rt, *secret_manager);
+    app::add_backup_job(jobs, *rt);
+    if (auto r = app::add_audit_shipping_job(jobs, *rt); !r) return fail(r.error());
   }
+  auto scheduled = [&jobs] {
+    std::vector<api::ScheduledJob> out;
+    for (const auto& j : jobs.status())
+      out.push_back({j.name, j.schedule, j.per_process,
+                     j.next_due == core::TimePoint::max() ? std::nullopt : std::optional(j.next_due), j.running});
+    return out;
+  };
+  if (auto r = api::add_job_routes(secured, rt->store.get(), scheduled); !r) return fail(r.error());
 
   http::ServerOptions options;
   options.listen = cfg->server.http_listen;
@@ -198,19 +219,9 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   http::Server api_server(https, std::move(api_router));
   if (auto r = api_server.start(); !r) return fail(r.error());
 
-  // Renews the HTTPS certificate in place once two thirds of its life have passed.
-  auto current = std::make_shared<app::ServerIdentity>(std::move(*server_identity));
-  jobs.add({.name = "tls.renew",
-            .interval = std::chrono::hours(1),
-            .run = [&rt, &api_server, current]() -> core::Result<void> {
-              if (!app::needs_renewal(*current, rt->clock->now())) return core::ok();
-              CARTORIO_TRY(auto renewed, app::issue_server_identity(*rt));
-              CARTORIO_TRY_VOID(api_server.set_tls_identity(renewed.tls));
-              core::log::info("tls.renewed", {{"not_after", static_cast<std::int64_t>(core::to_unix(renewed.not_after))}});
-              *current = std::move(renewed);
-              return core::ok();
-            },
-            .first_due = rt->clock->now() + std::chrono::hours(1)});
+  // Picks a renewed server-tls up without a restart (every renewal.reload_seconds).
+  app::add_tls_reload_job(jobs, *rt, server_certificate,
+                          [&api_server](const http::TlsIdentity& id) { return api_server.set_tls_identity(id); });
   jobs.start();
 
   core::log::info("server.started", {{"http_listen", cfg->server.http_listen},
@@ -231,7 +242,12 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   return kOk;
 }
 
-int run_worker(const CommandContext& ctx) {
+struct WorkerOptions {
+  std::string once;  // run this job now and exit
+  bool list = false;
+};
+
+int run_worker(const CommandContext& ctx, const WorkerOptions& o) {
   auto cfg = core::load_config(resolve_data_dir(ctx.data_dir_flag));
   if (!cfg) return fail(cfg.error());
   core::log::Level level = core::log::Level::info;
@@ -252,12 +268,27 @@ int run_worker(const CommandContext& ctx) {
   auto identity = app::open_identity(*rt);
   if (!identity) return fail(identity.error());
   auto secret_manager = app::open_secret_manager(*rt, identity->get());
-  const sigset_t signals = block_shutdown_signals();
-  app::JobRunner jobs(*rt->clock);
-  jobs.audit_to(rt->store.get());
+  auto job_options = app::job_runner_options(*rt);
+  if (!job_options) return fail(job_options.error());
+  app::JobRunner jobs(*rt->clock, std::move(*job_options));
   app::add_standard_jobs(jobs, *rt, sources ? &*sources : nullptr);
   app::add_audit_jobs(jobs, *rt, **logs);
   app::add_secret_rotation_job(jobs, *rt, *secret_manager);
+  app::add_certificate_renewal_job(jobs, *rt, *secret_manager);
+  app::add_backup_job(jobs, *rt);
+  if (auto r = app::add_audit_shipping_job(jobs, *rt); !r) return fail(r.error());
+  if (!o.once.empty()) {
+    // One manual run, locked and recorded like a scheduled one; the exit code says how it went.
+    auto r = jobs.run_now(o.once);
+    if (!r) return fail(r.error());
+    std::cout << "{\"job\": \"" << o.once << "\", \"result\": \"success\"}\n";
+    return kOk;
+  }
+  if (o.list) {
+    for (const auto& j : jobs.status()) std::cout << j.name << "\t" << j.schedule << "\n";
+    return kOk;
+  }
+  const sigset_t signals = block_shutdown_signals();
   jobs.start();
   core::log::info("worker.started", {{"data_dir", cfg->data_dir}, {"cache", rt->cache->backend_name()}});
   const int sig = wait_for_shutdown(signals);
@@ -276,8 +307,11 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--threads", o->threads, "worker threads per listener (default: server.threads, else one per core)");
   cmd->callback([&ctx, o] { ctx.exit_code = run_serve(ctx, *o); });
 
-  auto* worker = app.add_subcommand("worker", "run the periodic jobs (CRLs, OCSP pre-signing) until SIGTERM/SIGINT");
-  worker->callback([&ctx] { ctx.exit_code = run_worker(ctx); });
+  auto w = std::make_shared<WorkerOptions>();
+  auto* worker = app.add_subcommand("worker", "run the scheduled jobs until SIGTERM/SIGINT (docs/jobs.md)");
+  worker->add_option("--once", w->once, "run this job now (locked and recorded like a scheduled run), then exit");
+  worker->add_flag("--list", w->list, "list the jobs and their schedules, then exit");
+  worker->callback([&ctx, w] { ctx.exit_code = run_worker(ctx, *w); });
 }
 
 }  // namespace cartorio::cli

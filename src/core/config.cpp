@@ -87,6 +87,11 @@ const std::vector<Key>& keys() {
           "how often the audit and transparency logs get a signed tree head (when they grew)"),
       INT("jobs.secret_rotation_check_minutes", jobs.secret_rotation_check_minutes,
           "how often secrets due for rotation are looked for"),
+      TEXT("jobs.schedules", jobs.schedules,
+           "per-job schedules overriding the defaults: \"name = cron expression | @daily | @every 15m; ...\"", false),
+      INT("jobs.timeout_minutes", jobs.timeout_minutes, "time limit of one job run"),
+      INT("jobs.max_attempts", jobs.max_attempts, "tries per fire time (retries back off exponentially)"),
+      INT("jobs.jitter_seconds", jobs.jitter_seconds, "random delay after each fire time (at most a tenth of the period)"),
       INT("limits.per_ip_burst", limits.per_ip_burst, "HTTPS API requests a source IP may send at once"),
       INT("limits.per_ip_per_second", limits.per_ip_per_second, "... and per second after that"),
       INT("limits.per_client_burst", limits.per_client_burst, "API calls an authenticated client may make at once"),
@@ -109,6 +114,28 @@ const std::vector<Key>& keys() {
           "rotation period of the installation's secrets (JWT key, database password) and of put ones (0: never)"),
       BOOL("secrets.rotate_postgres_password", secrets.rotate_postgres_password,
            "set a new random password on the PostgreSQL role every secrets.rotation_days (docs/secrets.md)"),
+      TEXT("backup.key_file", backup.key_file,
+           "backup key (32 random bytes, hex, 0600): an absolute path outside the data dir; empty: no backups", false),
+      INT("backup.interval_hours", backup.interval_hours, "how often the `backup` job runs (1..168)"),
+      INT("backup.retention_days", backup.retention_days, "backups older than this are deleted (1..3650)"),
+      BOOL("backup.include_master_key", backup.include_master_key,
+           "put the master key into backups (else `restore --master-key-file`)"),
+      INT("renewal.window_days", renewal.window_days, "managed TLS certificates expiring within this are renewed"),
+      INT("renewal.check_interval_hours", renewal.check_interval_hours, "how often cert-expiry-check runs"),
+      INT("renewal.reload_seconds", renewal.reload_seconds, "how often `serve` looks for a renewed server-tls"),
+      TEXT("renewal.deploy_command", renewal.deploy_command,
+           "run after a renewal, without a shell (env CARTORIO_CERT_*, docs/operations.md)", false),
+      TEXT("renewal.deploy_webhook", renewal.deploy_webhook, "POSTed JSON after a renewal (secret)", true),
+      TEXT("renewal.failure_webhook", renewal.failure_webhook, "POSTed JSON when a renewal or deploy fails (secret)", true),
+      INT("renewal.hook_timeout_seconds", renewal.hook_timeout_seconds, "time limit of the deploy command and webhooks"),
+      INT("renewal.retry_attempts", renewal.retry_attempts, "attempts per certificate and job run"),
+      INT("renewal.retry_backoff_seconds", renewal.retry_backoff_seconds, "wait before the second attempt, doubled after"),
+      BOOL("audit_shipping.enabled", audit_shipping.enabled,
+           "the audit-log-processor job ships audit events to the audit archive (docs/audit.md)"),
+      INT("audit_shipping.batch_max_events", audit_shipping.batch_max_events, "events per archive batch (2..10000)"),
+      INT("audit_shipping.max_delay_seconds", audit_shipping.max_delay_seconds,
+          "longest an event waits for a full batch before a partial one ships"),
+      INT("audit_shipping.poll_seconds", audit_shipping.poll_seconds, "how often the audit-log-processor job looks"),
       TEXT("log.level", log.level, "debug | info | warn | error", false),
   };
   return k;
@@ -191,6 +218,11 @@ void validate(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("jobs.lifecycle_interval_hours: must be between 1 and 168");
   if (c.jobs.secret_rotation_check_minutes < 1 || c.jobs.secret_rotation_check_minutes > 24 * 60)
     problems.push_back("jobs.secret_rotation_check_minutes: must be between 1 and 1440");
+  if (c.jobs.timeout_minutes < 1 || c.jobs.timeout_minutes > 24 * 60)
+    problems.push_back("jobs.timeout_minutes: must be between 1 and 1440");
+  if (c.jobs.max_attempts < 1 || c.jobs.max_attempts > 10) problems.push_back("jobs.max_attempts: must be 1..10");
+  if (c.jobs.jitter_seconds < 0 || c.jobs.jitter_seconds > 3600)
+    problems.push_back("jobs.jitter_seconds: must be 0..3600");
   if (c.secrets.rotation_days < 0 || c.secrets.rotation_days > 3660)
     problems.push_back("secrets.rotation_days: must be between 0 and 3660");
   if (c.objects.backend == "s3") {
@@ -218,6 +250,35 @@ void validate(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("jobs.crl_interval_hours: must be at least 1 and below pki.crl_validity_hours");
   if (c.jobs.audit_checkpoint_seconds < 1 || c.jobs.audit_checkpoint_seconds > 86400)
     problems.push_back("jobs.audit_checkpoint_seconds: must be 1..86400");
+  if (!c.backup.key_file.empty() &&
+      (!fs::path(c.backup.key_file).is_absolute() || c.backup.key_file.rfind(c.data_dir + "/", 0) == 0))
+    problems.push_back("backup.key_file: must be an absolute path outside the data dir (the backups must open without it)");
+  if (c.backup.interval_hours < 1 || c.backup.interval_hours > 168)
+    problems.push_back("backup.interval_hours: must be between 1 and 168");
+  if (c.backup.retention_days < 1 || c.backup.retention_days > 3650)
+    problems.push_back("backup.retention_days: must be between 1 and 3650");
+  if (c.renewal.window_days < 1 || c.renewal.window_days > 365)
+    problems.push_back("renewal.window_days: must be between 1 and 365");
+  if (c.renewal.check_interval_hours < 1 || c.renewal.check_interval_hours > 168)
+    problems.push_back("renewal.check_interval_hours: must be between 1 and 168");
+  if (c.renewal.reload_seconds < 1 || c.renewal.reload_seconds > 86400)
+    problems.push_back("renewal.reload_seconds: must be between 1 and 86400");
+  for (const auto& [key, hook] : {std::pair<const char*, const std::string&>{"renewal.deploy_webhook", c.renewal.deploy_webhook},
+                                  {"renewal.failure_webhook", c.renewal.failure_webhook}})
+    if (!hook.empty() && hook.rfind("http://", 0) != 0 && hook.rfind("https://", 0) != 0)
+      problems.push_back(std::string(key) + ": must be an http:// or https:// URL");
+  if (c.renewal.hook_timeout_seconds < 1 || c.renewal.hook_timeout_seconds > 600)
+    problems.push_back("renewal.hook_timeout_seconds: must be between 1 and 600");
+  if (c.renewal.retry_attempts < 1 || c.renewal.retry_attempts > 10)
+    problems.push_back("renewal.retry_attempts: must be between 1 and 10");
+  if (c.renewal.retry_backoff_seconds > 3600)
+    problems.push_back("renewal.retry_backoff_seconds: must be between 0 and 3600");
+  if (c.audit_shipping.batch_max_events < 2 || c.audit_shipping.batch_max_events > 10000)
+    problems.push_back("audit_shipping.batch_max_events: must be between 2 and 10000");
+  if (c.audit_shipping.max_delay_seconds < 1 || c.audit_shipping.max_delay_seconds > 86400)
+    problems.push_back("audit_shipping.max_delay_seconds: must be between 1 and 86400");
+  if (c.audit_shipping.poll_seconds < 1 || c.audit_shipping.poll_seconds > 3600)
+    problems.push_back("audit_shipping.poll_seconds: must be between 1 and 3600");
   if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" && c.log.level != "error")
     problems.push_back("log.level: must be debug, info, warn or error");
 }

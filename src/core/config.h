@@ -98,6 +98,12 @@ struct Config {
     int lifecycle_interval_hours = 24;
     int audit_checkpoint_seconds = 300;  // signed tree heads of the audit and transparency logs
     int secret_rotation_check_minutes = 60;  // how often due secrets are looked for
+    // "name = schedule; ..." (core::Schedule syntax) overriding a job's default schedule;
+    // checked when a runner starts (docs/jobs.md).
+    std::string schedules;
+    int timeout_minutes = 30;  // time limit of a run
+    int max_attempts = 3;      // per fire time
+    int jitter_seconds = 30;   // at most, and at most a tenth of the period
   } jobs;
 
   struct Limits {  // token buckets of the HTTPS API: burst, then a steady rate per second
@@ -149,6 +155,44 @@ struct Config {
     // Ignored unless store.backend = "postgres".
     bool rotate_postgres_password = false;
   } secrets;
+
+  struct Backup {
+    // 32 random bytes (hex, 0600) the backups are encrypted under: an absolute path outside
+    // the data dir (a backup must open after the data dir is lost). Empty: no backups.
+    std::string key_file;
+    int interval_hours = 1;    // the `backup` job
+    int retention_days = 30;   // older backups are deleted from the object store
+    // The master key opens every sealed key: off, it is kept apart from the backups and
+    // given to `restore --master-key-file` (docs/operations.md, "Backup and restore").
+    bool include_master_key = false;
+  } backup;
+
+  struct Renewal {
+    // The cert-expiry-check job (docs/operations.md, "Certificate renewal"): the TLS
+    // certificates the installation manages (server-tls, service and registered ones) are
+    // renewed once they expire within window_days (or, shorter-lived ones, after two thirds
+    // of their life).
+    int window_days = 30;
+    int check_interval_hours = 24;
+    int reload_seconds = 60;  // how often `serve` looks for a newer server-tls version
+    // After a renewal: a command run without a shell (whitespace-separated arguments; the
+    // certificate comes in CARTORIO_CERT_* variables and a 0600 chain file) and/or a POST.
+    std::string deploy_command;
+    std::string deploy_webhook;   // secret: such URLs often carry a token
+    std::string failure_webhook;  // secret; the notification (SNS) role: what failed and why
+    int hook_timeout_seconds = 30;
+    int retry_attempts = 3;         // per certificate and job run
+    int retry_backoff_seconds = 10;  // before the 2nd attempt, doubled after each
+  } renewal;
+
+  struct AuditShipping {
+    // The audit-log-processor job (docs/audit.md, "Archive (audit-logs bucket)"): audit
+    // events leave the database as signed JSON Lines batches in the object store.
+    bool enabled = true;
+    int batch_max_events = 1000;  // a full batch ships at once (2..10000)
+    int max_delay_seconds = 60;   // a partial one once its oldest event waited this long
+    int poll_seconds = 10;        // how often the job looks (1..3600)
+  } audit_shipping;
 
   struct Log {
     std::string level = "info";

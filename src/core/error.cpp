@@ -26,6 +26,8 @@ std::string_view errc_name(Errc code) {
     case Errc::pdf_unsupported: return "pdf.unsupported";
     case Errc::link_invalid: return "link.invalid";
     case Errc::link_expired: return "link.expired";
+    case Errc::backup_invalid: return "backup.invalid";
+    case Errc::backup_wrong_key: return "backup.wrong_key";
     case Errc::unauthenticated: return "auth.unauthenticated";
     case Errc::permission_denied: return "auth.permission_denied";
     case Errc::wrong_passphrase: return "auth.wrong_passphrase";
@@ -51,6 +53,7 @@ std::string_view errc_name(Errc code) {
     case Errc::internal: return "internal";
     case Errc::io_error: return "io.error";
     case Errc::crypto_error: return "crypto.error";
+    case Errc::timed_out: return "operation.timed_out";
   }
   return "internal";
 }

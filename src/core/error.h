@@ -32,6 +32,8 @@ enum class Errc : int {
   pdf_unsupported = 134,
   link_invalid = 140,
   link_expired = 141,
+  backup_invalid = 150,    // not a backup, or truncated or altered: nothing was restored
+  backup_wrong_key = 151,  // the backup was sealed under another backup key
   // 2xx: authentication and authorisation
   unauthenticated = 200,
   permission_denied = 201,
@@ -64,6 +66,7 @@ enum class Errc : int {
   internal = 900,
   io_error = 901,
   crypto_error = 902,
+  timed_out = 903,  // an operation (e.g. a scheduled job) ran past its time limit
 };
 
 // Stable dotted name, e.g. "csr.bad_signature"; used in JSON output and problem types.

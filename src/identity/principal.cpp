@@ -20,13 +20,15 @@ const std::vector<Grant>& matrix() {
   static const std::vector<Grant> m = {
       {Role::admin,
        {P::certificate_read, P::certificate_issue, P::certificate_revoke, P::ca_read, P::audit_read, P::user_admin,
-        P::api_key_admin, P::secret_list, P::secret_read, P::secret_rotate, P::self_service, P::mfa_enroll}},
+        P::api_key_admin, P::secret_list, P::secret_read, P::secret_rotate, P::job_read, P::self_service,
+        P::mfa_enroll}},
       {Role::notary,
        {P::certificate_read, P::certificate_issue, P::certificate_revoke, P::ca_read, P::document_request,
         P::document_sign, P::self_service, P::mfa_enroll}},
       {Role::clerk, {P::certificate_read, P::ca_read, P::document_request, P::self_service, P::mfa_enroll}},
       {Role::auditor,
-       {P::certificate_read, P::ca_read, P::audit_read, P::secret_list, P::self_service, P::mfa_enroll}},
+       {P::certificate_read, P::ca_read, P::audit_read, P::secret_list, P::job_read, P::self_service,
+        P::mfa_enroll}},
       {Role::service, {P::certificate_read, P::certificate_issue, P::ca_read, P::document_request}},
   };
   return m;
@@ -70,6 +72,7 @@ std::string_view to_string(Permission p) {
     case P::secret_list: return "secret:list";
     case P::secret_read: return "secret:read";
     case P::secret_rotate: return "secret:rotate";
+    case P::job_read: return "job:read";
     case P::self_service: return "self:manage";
     case P::mfa_enroll: return "self:mfa_enroll";
   }
@@ -81,7 +84,7 @@ const std::vector<Permission>& all_permissions() {
                                             P::ca_read,          P::document_request,  P::document_sign,
                                             P::audit_read,       P::user_admin,        P::api_key_admin,
                                             P::secret_list,      P::secret_read,       P::secret_rotate,
-                                            P::self_service,     P::mfa_enroll};
+                                            P::job_read,         P::self_service,      P::mfa_enroll};
   return p;
 }
 

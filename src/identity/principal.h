@@ -29,6 +29,7 @@ enum class Permission {
   secret_list,          // list secrets and their versions: names, kinds, dates, never values
   secret_read,          // read a secret's value (every read is an audit event)
   secret_rotate,        // rotate a secret, or store a new version of one
+  job_read,             // scheduled jobs: schedules and recorded runs
   self_service,         // own account: profile, password, own tokens
   mfa_enroll,           // enrol own TOTP; the only permission of a not-yet-enrolled user's token
 };

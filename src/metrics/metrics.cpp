@@ -46,6 +46,11 @@ Registry& described() {
     reg.describe_counter("cartorio_certificates_issued_total", "Certificates issued, by CA and profile");
     reg.describe_counter("cartorio_rate_limited_total", "Requests refused by rate limiting, by scope");
     reg.describe_counter("cartorio_timestamps_total", "RFC 3161 time-stamp requests answered by the own TSA, by status");
+    reg.describe_counter("cartorio_job_runs_total", "Scheduled job runs ended in this process, by job and result");
+    reg.describe_histogram("cartorio_job_duration_seconds", "Scheduled job run time, by job",
+                           {0.01, 0.1, 1, 10, 60, 300, 1800});
+    reg.describe_gauge("cartorio_job_last_success_timestamp_seconds",
+                       "When each scheduled job last succeeded on any instance (Unix time)");
     return reg;
   }();
   return r;
@@ -55,12 +60,31 @@ Registry& described() {
 
 void Registry::describe_counter(const std::string& name, const std::string& help) {
   std::lock_guard lock(m_mutex);
-  m_families.try_emplace(name, Family{help, false, {}, {}, {}});
+  Family f;
+  f.help = help;
+  m_families.try_emplace(name, std::move(f));
 }
 
 void Registry::describe_histogram(const std::string& name, const std::string& help, std::vector<double> buckets) {
   std::lock_guard lock(m_mutex);
-  m_families.try_emplace(name, Family{help, true, std::move(buckets), {}, {}});
+  Family f;
+  f.help = help;
+  f.histogram = true;
+  f.buckets = std::move(buckets);
+  m_families.try_emplace(name, std::move(f));
+}
+
+void Registry::describe_gauge(const std::string& name, const std::string& help) {
+  std::lock_guard lock(m_mutex);
+  Family f;
+  f.help = help;
+  f.gauge = true;
+  m_families.try_emplace(name, std::move(f));
+}
+
+void Registry::set(const std::string& name, const Labels& labels, double value) {
+  std::lock_guard lock(m_mutex);
+  m_families[name].gauges[labels] = value;
 }
 
 void Registry::increment(const std::string& name, const Labels& labels, std::uint64_t by) {
@@ -87,8 +111,10 @@ std::string Registry::render() const {
   std::lock_guard lock(m_mutex);
   std::ostringstream os;
   for (const auto& [name, f] : m_families) {
-    os << "# HELP " << name << " " << f.help << "\n# TYPE " << name << (f.histogram ? " histogram\n" : " counter\n");
+    os << "# HELP " << name << " " << f.help << "\n# TYPE " << name
+       << (f.histogram ? " histogram\n" : f.gauge ? " gauge\n" : " counter\n");
     for (const auto& [labels, value] : f.counters) os << name << label_text(labels) << " " << value << "\n";
+    for (const auto& [labels, value] : f.gauges) os << name << label_text(labels) << " " << number(value) << "\n";
     for (const auto& [labels, h] : f.histograms) {
       std::uint64_t cumulative = 0;
       for (std::size_t i = 0; i < f.buckets.size(); ++i) {
@@ -129,6 +155,16 @@ void count_rate_limited(const std::string& scope) {
 
 void count_timestamp(const std::string& status) {
   registry().increment("cartorio_timestamps_total", {{"status", status}});
+}
+
+void count_job_run(const std::string& job, const std::string& result, std::chrono::milliseconds duration) {
+  auto& r = registry();
+  r.increment("cartorio_job_runs_total", {{"job", job}, {"result", result}});
+  r.observe("cartorio_job_duration_seconds", {{"job", job}}, static_cast<double>(duration.count()) / 1e3);
+}
+
+void set_job_last_success(const std::string& job, std::int64_t unix_seconds) {
+  registry().set("cartorio_job_last_success_timestamp_seconds", {{"job", job}}, static_cast<double>(unix_seconds));
 }
 
 }  // namespace cartorio::metrics

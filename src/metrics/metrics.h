@@ -23,9 +23,11 @@ class Registry {
   // Declares a family once (later calls with the same name are no-ops).
   void describe_counter(const std::string& name, const std::string& help);
   void describe_histogram(const std::string& name, const std::string& help, std::vector<double> buckets);
+  void describe_gauge(const std::string& name, const std::string& help);
 
   void increment(const std::string& name, const Labels& labels, std::uint64_t by = 1);
   void observe(const std::string& name, const Labels& labels, double value);
+  void set(const std::string& name, const Labels& labels, double value);  // a gauge
 
   // The exposition text of every family, sorted by name then labels.
   std::string render() const;
@@ -42,6 +44,8 @@ class Registry {
     std::vector<double> buckets;
     std::map<Labels, std::uint64_t> counters;
     std::map<Labels, Histogram> histograms;
+    bool gauge = false;
+    std::map<Labels, double> gauges;
   };
   mutable std::mutex m_mutex;
   std::map<std::string, Family> m_families;
@@ -58,5 +62,10 @@ void observe_http_request(const std::string& listener, const std::string& method
 void count_rate_limited(const std::string& scope);
 // status: "granted" or "rejection" (the PKIStatus of the TimeStampResp).
 void count_timestamp(const std::string& status);
+// A scheduled job's run ended: result "success" | "failure" | "timeout".
+void count_job_run(const std::string& job, const std::string& result, std::chrono::milliseconds duration);
+// When `job` last succeeded, on any instance (Unix seconds): what a "job stopped running"
+// alert compares with time().
+void set_job_last_success(const std::string& job, std::int64_t unix_seconds);
 
 }  // namespace cartorio::metrics

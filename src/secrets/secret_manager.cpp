@@ -116,7 +116,8 @@ core::Result<SecretInfo> SecretManager::rotate_checked(std::string_view name, co
   if (create && is_reserved_name(name))
     return Error(Errc::invalid_argument, "secret " + std::string(name) + " is the installation's own: " +
                                              "it is created by the rotation job");
-  if (create && (*create == Kind::postgres_password || *create == Kind::jwt_signing_key))
+  if (create && (*create == Kind::postgres_password || *create == Kind::jwt_signing_key ||
+                 *create == Kind::server_certificate))
     return Error(Errc::invalid_argument, "a " + std::string(to_string(*create)) + " secret is the installation's own: " +
                                              "it is created by the rotation job");
   if (create && current && current->info.kind != *create)
@@ -139,6 +140,8 @@ core::Result<SecretInfo> SecretManager::rotate_checked(std::string_view name, co
   next.reason = std::string(reason);
   next.rotation_days = current ? current->info.rotation_days : m_default_rotation_days;
   if (kind == Kind::service_certificate) next.rotation_days = service_certificate_period(next.rotation_days);
+  // Renewed by the cert-expiry-check job as their certificate nears its end, not by period.
+  if (kind == Kind::server_certificate || kind == Kind::tls_certificate) next.rotation_days = 0;
   CARTORIO_TRY_VOID(m_secrets.write(next, value));
   if (rotator->second.activate) {
     if (auto active = rotator->second.activate(value); !active) {
@@ -198,7 +201,9 @@ core::Result<RotationReport> SecretManager::rotate_due(const Caller& who) {
   return report;
 }
 
-bool is_reserved_name(std::string_view name) { return name == kPostgresPassword || name == kJwtSigningKey; }
+bool is_reserved_name(std::string_view name) {
+  return name == kPostgresPassword || name == kJwtSigningKey || name == kServerCertificate;
+}
 
 int service_certificate_period(int rotation_days) {
   return rotation_days <= 0 ? 30 : std::min(rotation_days, 390);

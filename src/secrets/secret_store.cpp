@@ -67,12 +67,15 @@ std::string_view to_string(Kind kind) {
     case Kind::postgres_password: return "postgres-password";
     case Kind::jwt_signing_key: return "jwt-signing-key";
     case Kind::service_certificate: return "service-certificate";
+    case Kind::server_certificate: return "server-certificate";
+    case Kind::tls_certificate: return "tls-certificate";
   }
   return "unknown";
 }
 
 std::optional<Kind> parse_kind(std::string_view text) {
-  for (Kind k : {Kind::generic, Kind::postgres_password, Kind::jwt_signing_key, Kind::service_certificate})
+  for (Kind k : {Kind::generic, Kind::postgres_password, Kind::jwt_signing_key, Kind::service_certificate,
+                 Kind::server_certificate, Kind::tls_certificate})
     if (to_string(k) == text) return k;
   return std::nullopt;
 }

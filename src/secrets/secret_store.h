@@ -40,6 +40,10 @@ enum class Kind {
                       // stays in the KeyStore: an HSM key cannot be exported)
   service_certificate,  // a service's mTLS client identity: a new P-256 key and a tls-client
                         // certificate for CN=<name> from the TLS CA, PEM (key, certificate, chain)
+  server_certificate,   // the HTTPS listener's own identity (name server-tls): a tls-server
+                        // certificate for server.tls_names, PEM (key, certificate, chain)
+  tls_certificate,      // a TLS server certificate registered for automatic renewal (`cartorio
+                        // cert manage`): same names and lifetime on renewal, PEM as above
 };
 std::string_view to_string(Kind kind);
 std::optional<Kind> parse_kind(std::string_view text);
@@ -47,6 +51,7 @@ std::optional<Kind> parse_kind(std::string_view text);
 // The well-known names of the secrets the installation manages itself.
 inline constexpr std::string_view kPostgresPassword = "postgres-password";
 inline constexpr std::string_view kJwtSigningKey = "jwt-signing-key";
+inline constexpr std::string_view kServerCertificate = "server-tls";
 
 inline constexpr std::string_view kSecretsPrefix = "secrets/";
 

@@ -477,6 +477,60 @@ class DocumentRepository {
   virtual core::Result<bool> replace_document_tokens(const DocumentTokens& current, const DocumentTokens& next) = 0;
 };
 
+// --- Scheduled jobs (docs/jobs.md) ---
+
+// One run of a scheduled job. (job, scheduled_at, attempt) is unique: claiming it is how one
+// instance, and only one, gets to run a period's job.
+struct JobRunRecord {
+  std::int64_t id = 0;               // assigned by the store, increasing
+  std::string job;
+  std::int64_t scheduled_at = 0;     // the fire time the run belongs to (Unix seconds)
+  int attempt = 0;                   // 0, then one more per retry of the same fire time
+  std::string trigger = "schedule";  // "schedule" | "manual" (worker --once) | "event"
+  std::string instance;              // who ran it: "host:pid"
+  std::int64_t started_at = 0;
+  std::optional<std::int64_t> ended_at;  // unset while running (or if the runner died)
+  std::string result = "running";    // "running" | "success" | "failure" | "timeout"
+  std::string error;                 // "code: message" when it did not succeed
+};
+
+struct JobRunFilter {
+  std::optional<std::string> job;
+  std::int64_t before_id = 0;  // keyset pagination, newest first: runs with id < before_id (0: none)
+  int limit = 100;             // 1..10000
+};
+
+struct JobSummary {
+  std::string job;
+  JobRunRecord last_run;
+  std::optional<std::int64_t> last_success_at;  // ended_at of its latest successful run
+};
+
+// Held while a job runs; destroying it lets another runner take the job.
+class JobLock {
+ public:
+  virtual ~JobLock() = default;
+};
+
+class JobRunRepository {
+ public:
+  virtual ~JobRunRepository() = default;
+  // The right to run `job`, exclusive across every process on this database while the lock
+  // lives: a session advisory lock on a connection of its own (PostgreSQL), an flock on a
+  // file beside the database (SQLite). nullptr when another runner holds it.
+  virtual core::Result<std::unique_ptr<JobLock>> try_lock_job(const std::string& job) = 0;
+  // Records the start of `run` (result "running"); returns its id, or nullopt when that
+  // scheduled (job, scheduled_at, attempt) was claimed already — by another instance.
+  // Manual and event runs are recorded, never refused.
+  virtual core::Result<std::optional<std::int64_t>> claim_job_run(const JobRunRecord& run) = 0;
+  // result: "success" | "failure" | "timeout". Errc::not_found for an unknown id.
+  virtual core::Result<void> finish_job_run(std::int64_t id, std::int64_t ended_at, const std::string& result,
+                                            const std::string& error) = 0;
+  virtual core::Result<std::vector<JobRunRecord>> list_job_runs(const JobRunFilter& f) = 0;  // newest first
+  // Every job that ever ran, by name, with its latest run and last success.
+  virtual core::Result<std::vector<JobSummary>> job_summaries() = 0;
+};
+
 class Store : public CertificateRepository,
               public RevocationLister,
               public AuditLog,
@@ -488,7 +542,8 @@ class Store : public CertificateRepository,
               public RefreshTokenRepository,
               public ApiKeyRepository,
               public SigningKeyRepository,
-              public DocumentRepository {
+              public DocumentRepository,
+              public JobRunRepository {
  public:
   virtual std::string backend_name() const = 0;
   // Schema version after migrations (the highest applied; may exceed this binary's own

@@ -9,6 +9,7 @@
 #include "api/document_routes.h"
 #include "api/identity_routes.h"
 #include "api/openapi.h"
+#include "api/job_routes.h"
 #include "api/secret_routes.h"
 #include "api/secured_router.h"
 #include "api/transparency_routes.h"
@@ -128,6 +129,7 @@ class OpenApiTest : public ::testing::Test {
     ASSERT_OK(add_document_routes(*m_secured, DocumentRouteServices{}));
     ASSERT_OK(add_audit_routes(*m_secured, AuditRouteServices{}));
     ASSERT_OK(add_secret_routes(*m_secured, nullptr));
+    ASSERT_OK(add_job_routes(*m_secured, nullptr, {}));
     ASSERT_OK(add_transparency_routes(*m_secured, m_transparency));  // also public over HTTPS
 
     m_doc = json::parse(openapi_document(), nullptr, false);

@@ -643,12 +643,13 @@ TEST_F(CliApi, RoleRouteMatrix) {
   const std::map<std::string, std::set<std::string>> policy = {
       {"admin",
        {"certificate:read", "certificate:issue", "certificate:revoke", "ca:read", "audit:read", "user:admin",
-        "api_key:admin", "secret:list", "secret:read", "secret:rotate", "self:manage", "self:mfa_enroll"}},
+        "api_key:admin", "secret:list", "secret:read", "secret:rotate", "job:read", "self:manage", "self:mfa_enroll"}},
       {"notary",
        {"certificate:read", "certificate:issue", "certificate:revoke", "ca:read", "document:request", "document:sign",
         "self:manage", "self:mfa_enroll"}},
       {"clerk", {"certificate:read", "ca:read", "document:request", "self:manage", "self:mfa_enroll"}},
-      {"auditor", {"certificate:read", "ca:read", "audit:read", "secret:list", "self:manage", "self:mfa_enroll"}},
+      {"auditor",
+       {"certificate:read", "ca:read", "audit:read", "secret:list", "job:read", "self:manage", "self:mfa_enroll"}},
       {"service", {"certificate:read", "certificate:issue", "ca:read", "document:request"}},
   };
   auto doc = run("curl -s --cacert " + s_root + " " + s_https + "/openapi.json");

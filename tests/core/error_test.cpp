@@ -183,6 +183,8 @@ const std::tuple<Errc, int, const char*> kErrcTable[] = {
     {Errc::pdf_unsupported, 134, "pdf.unsupported"},
     {Errc::link_invalid, 140, "link.invalid"},
     {Errc::link_expired, 141, "link.expired"},
+    {Errc::backup_invalid, 150, "backup.invalid"},
+    {Errc::backup_wrong_key, 151, "backup.wrong_key"},
     {Errc::unauthenticated, 200, "auth.unauthenticated"},
     {Errc::permission_denied, 201, "auth.permission_denied"},
     {Errc::wrong_passphrase, 202, "auth.wrong_passphrase"},
@@ -208,6 +210,7 @@ const std::tuple<Errc, int, const char*> kErrcTable[] = {
     {Errc::internal, 900, "internal"},
     {Errc::io_error, 901, "io.error"},
     {Errc::crypto_error, 902, "crypto.error"},
+    {Errc::timed_out, 903, "operation.timed_out"},
 };
 
 TEST(ErrcName, EveryCodeHasItsStableNameAndValue) {

@@ -312,6 +312,10 @@ sql::SqlDialect postgres_dialect() {
   // Waiting for another opener's migration, or migrating a big table, may take longer than
   // a request may; SET LOCAL ends with the transaction.
   d.migration_setup = "SET LOCAL statement_timeout = 0";
+  // Session-level: held by the connection the JobLock keeps, released if it dies. Keyed by
+  // schema too, so installations sharing a database in different schemas do not collide.
+  d.job_try_lock = "SELECT pg_try_advisory_lock(hashtext(current_schema()), CAST(? AS INTEGER))";
+  d.job_unlock = "SELECT pg_advisory_unlock(hashtext(current_schema()), CAST(? AS INTEGER))";
   return d;
 }
 

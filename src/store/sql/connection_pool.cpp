@@ -18,6 +18,11 @@ ConnectionPool::ConnectionPool(std::unique_ptr<SqlConnection> first, Factory fac
   }
 }
 
+core::Result<std::unique_ptr<SqlConnection>> ConnectionPool::open_dedicated() {
+  if (!m_factory) return core::Error(core::Errc::store_unavailable, "no connection factory");
+  return m_factory();
+}
+
 core::Result<PooledConnection> ConnectionPool::acquire() {
   std::unique_lock lock(m_mutex);
   const auto deadline = std::chrono::steady_clock::now() + m_acquire_timeout;

@@ -59,6 +59,11 @@ class ConnectionPool {
   // new one cannot be opened.
   core::Result<PooledConnection> acquire();
 
+  // A new connection outside the pool (not counted in max_size), for a session that must
+  // stay open while its holder also uses the pool: a job's advisory lock held during the
+  // job. Errc::store_unavailable when it cannot be opened.
+  core::Result<std::unique_ptr<SqlConnection>> open_dedicated();
+
   // Retires every connection opened before this call: idle ones are closed now, leased
   // ones when released (their current use is not disturbed). Later acquires open new
   // connections through the factory. Safe to call from any thread, also while holding a lease.

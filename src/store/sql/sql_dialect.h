@@ -24,6 +24,14 @@ struct SqlDialect {
   // Run first in each migration transaction, e.g. lifting a statement timeout that suits
   // requests but not a schema change on a large table. May be empty.
   std::string migration_setup;
+  // Job locks (JobRunRepository::try_lock_job). Either a pair of statements with one `?`
+  // (a 32-bit key) that take and drop a session lock without waiting, returning one
+  // boolean row ("SELECT pg_try_advisory_lock(...)")...
+  std::string job_try_lock;
+  std::string job_unlock;
+  // ... or, with none, an flock on "<prefix><job>.lock" (SQLite: beside the database file).
+  // Both empty: locks held in this process only (an in-memory database).
+  std::string job_lock_file_prefix;
 };
 
 // Substitutes the dialect's tokens; Errc::migration_failed names a `{{...}}` left unknown.

@@ -102,6 +102,14 @@ class SqlStore final : public Store {
   core::Result<std::vector<DocumentTokens>> list_document_tokens(const std::string& after_id, int limit) override;
   core::Result<bool> replace_document_tokens(const DocumentTokens& current, const DocumentTokens& next) override;
 
+  // Scheduled jobs: sql_job_store.cpp.
+  core::Result<std::unique_ptr<JobLock>> try_lock_job(const std::string& job) override;
+  core::Result<std::optional<std::int64_t>> claim_job_run(const JobRunRecord& run) override;
+  core::Result<void> finish_job_run(std::int64_t id, std::int64_t ended_at, const std::string& result,
+                                    const std::string& error) override;
+  core::Result<std::vector<JobRunRecord>> list_job_runs(const JobRunFilter& f) override;
+  core::Result<std::vector<JobSummary>> job_summaries() override;
+
   std::string backend_name() const override { return m_dialect.backend_name; }
   core::Result<int> schema_version() override;
   core::Result<void> check() override;

@@ -12,7 +12,10 @@ core::Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteStoreOptions&
   // The factory only runs if that connection is ever dropped as unhealthy.
   auto reopen = [options] { return sqlite::open_sqlite_connection(options); };
   auto pool = std::make_unique<sql::ConnectionPool>(std::move(conn), reopen, 1, std::chrono::seconds(60));
-  return sql::SqlStore::open(sqlite::sqlite_dialect(), std::move(pool));
+  auto dialect = sqlite::sqlite_dialect();
+  if (!options.path.empty() && options.path != ":memory:" && !options.path.starts_with("file:"))
+    dialect.job_lock_file_prefix = options.path + ".job-";
+  return sql::SqlStore::open(std::move(dialect), std::move(pool));
 }
 
 core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
