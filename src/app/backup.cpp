@@ -41,7 +41,8 @@ std::string utc_stamp(core::TimePoint t) {
 std::optional<core::TimePoint> parse_stamp(const std::string& name) {
   if (name.size() < 16) return std::nullopt;
   std::tm tm{};
-  const char* end = strptime(name.substr(0, 16).c_str(), "%Y%m%dT%H%M%SZ", &tm);
+  const std::string stamp = name.substr(0, 16);  // kept alive: `end` points into it
+  const char* end = strptime(stamp.c_str(), "%Y%m%dT%H%M%SZ", &tm);
   if (!end || *end != '\0') return std::nullopt;
   return core::from_unix(static_cast<long long>(timegm(&tm)));
 }

@@ -50,9 +50,9 @@ TEST(RoleMatrix, AuditorOnlyReads) {
               P::api_key_admin, P::secret_read, P::secret_rotate})
     EXPECT_FALSE(role_allows(Role::auditor, p)) << to_string(p);
   // What it may do beyond the audit trail is reading (certificates, CA chains, which secrets
-  // exist — never their values).
+  // exist — never their values —, what the scheduled jobs did).
   const std::set<Permission> expected = {P::audit_read, P::self_service, P::mfa_enroll, P::certificate_read,
-                                         P::ca_read, P::secret_list};
+                                         P::ca_read, P::secret_list, P::job_read};
   EXPECT_EQ(allowed(Role::auditor), expected);
 }
 
