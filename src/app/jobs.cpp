@@ -195,6 +195,14 @@ void JobRunner::finish(Entry& e, const core::Result<void>& r, bool timed_out) {
   if (e.due >= next) advance(e, now);  // no time left for a retry before the next fire time
 }
 
+// A run's thread has returned: join it and record the end, unless it was already recorded
+// as timed out.
+void JobRunner::settle(Entry& e, const core::Result<void>& result) {
+  e.thread.join();
+  e.flight.reset();
+  if (!e.timed_out) finish(e, result, false);
+}
+
 void JobRunner::launch_due(std::vector<std::string>* launched) {
   std::lock_guard lock(m_state);
   for (auto& e : m_entries) {
@@ -224,9 +232,7 @@ void JobRunner::reap(bool wait) {
     flight_lock.unlock();
     std::lock_guard lock(m_state);
     if (ready) {
-      e->thread.join();
-      e->flight.reset();
-      if (!e->timed_out) finish(*e, *result, false);
+      settle(*e, *result);
     } else if (!e->timed_out && std::chrono::steady_clock::now() >= e->deadline) {
       // The thread cannot be cancelled: it keeps the job's lock until it returns, so the
       // job is not started again meanwhile; the run is recorded as timed out now.
@@ -268,9 +274,7 @@ core::Result<void> JobRunner::run_now(const std::string& name) {
   auto result = std::move(*flight->result);
   flight_lock.unlock();
   std::lock_guard lock(m_state);
-  entry->thread.join();
-  entry->flight.reset();
-  finish(*entry, result, false);
+  settle(*entry, result);
   return result;
 }
 
@@ -317,9 +321,7 @@ void JobRunner::stop() {
     auto result = std::move(*e->flight->result);
     flight_lock.unlock();
     std::lock_guard lock(m_state);
-    e->thread.join();
-    e->flight.reset();
-    if (!e->timed_out) finish(*e, result, false);
+    settle(*e, result);
   }
 }
 

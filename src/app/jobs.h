@@ -111,6 +111,7 @@ class JobRunner {
   bool launch(Entry& e, const std::string& trigger, core::TimePoint fire_time);
   void reap(bool wait);
   void finish(Entry& e, const core::Result<void>& result, bool timed_out);
+  void settle(Entry& e, const core::Result<void>& result);
   void advance(Entry& e, core::TimePoint now);
   core::TimePoint with_jitter(const Entry& e, core::TimePoint fire_time);
 
