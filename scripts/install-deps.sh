@@ -22,6 +22,8 @@ PACKAGES=(
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached
   # independent clients the tests use
   curl python3 procps oathtool
+  # ACME clients the ACME tests drive against the server (tests/cli/cli_acme_test.cpp)
+  certbot lego
   # PDF signing tests: pdfsig + certutil (NSS trust store), PDFs written by other producers
   poppler-utils libnss3-tools ghostscript qpdf
 )

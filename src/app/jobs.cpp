@@ -1,4 +1,6 @@
 #include "app/jobs.h"
+#include "app/personal_data_setup.h"
+#include "documents/personal_data.h"
 
 #include "core/log.h"
 #include "crl/crl_generator.h"
@@ -404,6 +406,25 @@ void add_standard_jobs(JobRunner& runner, const Runtime& rt, const ocsp::CachedS
     };
     runner.add(std::move(job));
   }
+  {
+    Job job;
+    job.name = "data-key-reencrypt";
+    job.interval = std::chrono::hours(24);
+    job.run = [&rt]() { return reencrypt_under_active_key(rt, "job:data-key-reencrypt"); };
+    runner.add(std::move(job));
+  }
+  {
+    Job job;
+    job.name = "job-runs-prune";
+    job.interval = std::chrono::hours(24);
+    job.run = [&rt]() -> core::Result<void> {
+      const auto before = core::to_unix(rt.clock->now() - kJobRunRetention);
+      CARTORIO_TRY(auto pruned, rt.store->prune_job_runs(before));
+      core::log::info("jobs.pruned", {{"runs", pruned}});
+      return core::ok();
+    };
+    runner.add(std::move(job));
+  }
   if (!rt.config.ocsp.presign || !sources) return;
   for (const auto& [ca, source] : sources->cached) {
     Job job;
@@ -425,6 +446,36 @@ void add_standard_jobs(JobRunner& runner, const Runtime& rt, const ocsp::CachedS
     };
     runner.add(std::move(job));
   }
+}
+
+core::Result<void> reencrypt_under_active_key(const Runtime& rt, const std::string& actor) {
+  std::size_t objects = 0;
+  if (rt.object_tiers.encrypted) {
+    CARTORIO_TRY(objects, rt.object_tiers.encrypted->reencrypt(""));
+  }
+  const pii::FieldCipher cipher = open_field_cipher(rt);
+  CARTORIO_TRY(auto active, cipher.active_key_id());
+  CARTORIO_TRY(auto stats, documents::reencrypt_documents(cipher, *rt.store, pii::ReencryptOptions{}));
+  store::AuditEvent e;
+  e.time = core::to_unix(rt.clock->now());
+  e.actor = actor;
+  e.action = "data-key.reencrypt";
+  e.target = active;
+  e.result = stats.tokens_unreadable == 0 ? "success" : "partial";
+  e.source = "local";
+  e.details = nlohmann::json{{"objects", objects},
+                             {"rows_scanned", stats.rows_scanned},
+                             {"tokens_resealed", stats.tokens_resealed},
+                             {"tokens_unreadable", stats.tokens_unreadable}}
+                  .dump();
+  CARTORIO_TRY_VOID(rt.store->append_audit_event(e));
+  core::log::info("data_key.reencrypted", {{"active_key", active}, {"objects", static_cast<std::int64_t>(objects)},
+                                           {"tokens_resealed", static_cast<std::int64_t>(stats.tokens_resealed)}});
+  if (stats.tokens_unreadable > 0)
+    return core::Error(core::Errc::crypto_error, std::to_string(stats.tokens_unreadable) +
+                                                     " personal-data tokens could not be opened, first: " +
+                                                     stats.first_unreadable);
+  return core::ok();
 }
 
 core::Result<objectstore::LifecycleReport> run_object_lifecycle(const Runtime& rt, bool dry_run) {

@@ -137,9 +137,19 @@ core::Result<JobRunnerOptions> job_runner_options(const Runtime& rt);
 // before the published CRL's date counts as done), the object lifecycle rules every
 // jobs.lifecycle_interval_hours, and — with ocsp.presign — every live certificate's OCSP
 // answers every ocsp.presign_interval_seconds into `sources` (per process, and again at
-// once when the revocation epoch moves, when the cache is this process's own).
+// once when the revocation epoch moves, when the cache is this process's own); daily, the
+// data-key re-encryption pass (objects and personal-data tokens sealed under a retired data
+// key move to the active one) and the pruning of job runs older than kJobRunRetention.
 // `rt` and `sources` must outlive the runner.
 void add_standard_jobs(JobRunner& runner, const Runtime& rt, const ocsp::CachedSources* sources);
+
+// How long finished job runs are kept (each job's latest run and success are kept always).
+inline constexpr std::chrono::hours kJobRunRetention{24 * 90};
+
+// One data-key re-encryption pass (`data-key-reencrypt`): every object under the encrypted
+// tier, then every personal-data token, re-sealed under the active data key; audited as
+// "data-key.reencrypt" by `actor`. Errc::crypto_error when some could not be read.
+core::Result<void> reencrypt_under_active_key(const Runtime& rt, const std::string& actor);
 
 // One pass of objects.lifecycle_rules over the installation's hot and cold tiers (the
 // `object-lifecycle` job and `cartorio objects lifecycle`).

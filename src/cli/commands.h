@@ -28,6 +28,7 @@ void add_object_commands(CLI::App& app, CommandContext& ctx);
 void add_pii_commands(CLI::App& app, CommandContext& ctx);
 void add_secret_commands(CLI::App& app, CommandContext& ctx);
 void add_job_commands(CLI::App& app, CommandContext& ctx);  // jobs list|runs
+void add_acme_commands(CLI::App& app, CommandContext& ctx);  // acme eab create
 void add_backup_commands(CLI::App& app, CommandContext& ctx);  // backup, restore
 // `pdf verify`, registered on the `pdf` subcommand by add_pdf_commands.
 void add_pdf_verify_command(CLI::App& pdf, CommandContext& ctx);

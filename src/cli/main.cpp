@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add_pii_commands(app, ctx);
   add_secret_commands(app, ctx);
   add_job_commands(app, ctx);
+  add_acme_commands(app, ctx);
   add_backup_commands(app, ctx);
 
   try {

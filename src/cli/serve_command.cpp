@@ -15,6 +15,7 @@
 #include "api/tsa_routes.h"
 #include "api/document_routes.h"
 #include "api/secret_routes.h"
+#include "app/acme_setup.h"
 #include "app/audit_logs.h"
 #include "app/audit_shipping.h"
 #include "app/backup.h"
@@ -146,7 +147,8 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   api::SecuredRouter secured(api_router, auth);
   if (auto r = api::add_health_routes(api_router, *rt->store, *rt->keys, *rt->cache); !r) return fail(r.error());
   api::CertificateServices services;
-  services.hierarchy = std::make_shared<const pki::Hierarchy>(std::move(*hierarchy));
+  const auto shared_hierarchy = std::make_shared<const pki::Hierarchy>(std::move(*hierarchy));
+  services.hierarchy = shared_hierarchy;
   services.keys = rt->keys.get();
   services.store = rt->store.get();
   services.clock = rt->clock.get();
@@ -158,6 +160,7 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
     for (const auto& w : revoked.warnings) core::log::warn("certificate.revoke_followup", {{"problem", w}});
     return revoked.record;
   };
+  const api::RevokeFunction revoke = services.revoke;
   if (auto r = api::add_certificate_routes(secured, std::move(services)); !r) return fail(r.error());
   if (auto r = api::add_identity_routes(secured, **identity, auth.client_certificates); !r) return fail(r.error());
   if (auto r = api::add_openapi_route(secured); !r) return fail(r.error());
@@ -178,6 +181,13 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   if (auto r = api::add_document_routes(secured, std::move(document_routes)); !r) return fail(r.error());
   auto secret_manager = app::open_secret_manager(*rt, identity->get());
   if (auto r = api::add_secret_routes(secured, secret_manager.get()); !r) return fail(r.error());
+  // ACME on the TLS CA (docs/acme.md): JWS-authenticated, so beside SecuredRouter, not in it.
+  // Declared before the servers: its validation threads stop after they do.
+  auto acme_server = app::open_acme_server(*rt, shared_hierarchy, revoke, *secret_manager);
+  if (!acme_server) return fail(acme_server.error());
+  if (*acme_server) {
+    if (auto r = (*acme_server)->add_routes(api_router); !r) return fail(r.error());
+  }
 
   const sigset_t signals = block_shutdown_signals();
   auto job_options = app::job_runner_options(*rt);

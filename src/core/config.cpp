@@ -120,6 +120,17 @@ const std::vector<Key>& keys() {
       INT("backup.retention_days", backup.retention_days, "backups older than this are deleted (1..3650)"),
       BOOL("backup.include_master_key", backup.include_master_key,
            "put the master key into backups (else `restore --master-key-file`)"),
+      TEXT("acme.allowed_domains", acme.allowed_domains,
+           "comma-separated zones ACME may issue for (a zone and its subdomains); empty: no ACME server", false),
+      TEXT("acme.base_url", acme.base_url, "https://host[:port] of the ACME URLs (empty: the request's Host)", false),
+      INT("acme.http01_port", acme.http01_port, "port http-01 validation connects to"),
+      INT("acme.tls_alpn01_port", acme.tls_alpn01_port, "port tls-alpn-01 validation connects to"),
+      TEXT("acme.validation_networks", acme.validation_networks,
+           "CIDRs validation may connect to (link-local is always refused)", false),
+      INT("acme.validation_timeout_seconds", acme.validation_timeout_seconds, "time limit of one validation"),
+      BOOL("acme.require_eab", acme.require_eab, "accounts need an External Account Binding key (`cartorio acme eab create`)"),
+      INT("acme.new_orders_per_hour", acme.new_orders_per_hour, "new orders per account and hour"),
+      INT("acme.validity_days", acme.validity_days, "validity of ACME certificates (days)"),
       INT("renewal.window_days", renewal.window_days, "managed TLS certificates expiring within this are renewed"),
       INT("renewal.check_interval_hours", renewal.check_interval_hours, "how often cert-expiry-check runs"),
       INT("renewal.reload_seconds", renewal.reload_seconds, "how often `serve` looks for a renewed server-tls"),
@@ -257,6 +268,16 @@ void validate(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("backup.interval_hours: must be between 1 and 168");
   if (c.backup.retention_days < 1 || c.backup.retention_days > 3650)
     problems.push_back("backup.retention_days: must be between 1 and 3650");
+  if (c.acme.http01_port < 1 || c.acme.http01_port > 65535) problems.push_back("acme.http01_port: must be 1..65535");
+  if (c.acme.tls_alpn01_port < 1 || c.acme.tls_alpn01_port > 65535)
+    problems.push_back("acme.tls_alpn01_port: must be 1..65535");
+  if (c.acme.validation_timeout_seconds < 1 || c.acme.validation_timeout_seconds > 120)
+    problems.push_back("acme.validation_timeout_seconds: must be between 1 and 120");
+  if (c.acme.new_orders_per_hour < 1 || c.acme.new_orders_per_hour > 100000)
+    problems.push_back("acme.new_orders_per_hour: must be between 1 and 100000");
+  if (c.acme.validity_days < 1 || c.acme.validity_days > 397) problems.push_back("acme.validity_days: must be between 1 and 397");
+  if (!c.acme.base_url.empty() && (c.acme.base_url.rfind("https://", 0) != 0 || c.acme.base_url.back() == '/'))
+    problems.push_back("acme.base_url: must be https://host[:port] without a trailing slash");
   if (c.renewal.window_days < 1 || c.renewal.window_days > 365)
     problems.push_back("renewal.window_days: must be between 1 and 365");
   if (c.renewal.check_interval_hours < 1 || c.renewal.check_interval_hours > 168)

@@ -185,6 +185,22 @@ struct Config {
     int retry_backoff_seconds = 10;  // before the 2nd attempt, doubled after each
   } renewal;
 
+  struct Acme {
+    // The ACME server (RFC 8555) on the TLS CA (docs/acme.md). Off while allowed_domains is
+    // empty: then no /acme route is served.
+    std::string allowed_domains;      // comma-separated zones: a name is allowed when it is one of them or under one
+    std::string base_url;             // https://host[:port] clients reach; empty: taken from each request's Host
+    int http01_port = 80;             // where http-01 validation connects
+    int tls_alpn01_port = 443;        // where tls-alpn-01 validation connects
+    // Addresses validation may connect to (CIDRs). Link-local, multicast and unspecified
+    // addresses are refused whatever this says (cloud metadata endpoints live there).
+    std::string validation_networks = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,127.0.0.0/8,::1/128,fc00::/7";
+    int validation_timeout_seconds = 10;
+    bool require_eab = false;         // External Account Binding: only accounts with a key from `acme eab create`
+    int new_orders_per_hour = 300;    // per account
+    int validity_days = 90;           // of the certificates it issues (tls-server profile bounds it)
+  } acme;
+
   struct AuditShipping {
     // The audit-log-processor job (docs/audit.md, "Archive (audit-logs bucket)"): audit
     // events leave the database as signed JSON Lines batches in the object store.

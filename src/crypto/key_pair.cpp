@@ -1,6 +1,8 @@
 #include "crypto/key_pair.h"
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -176,6 +178,44 @@ bool verify_message(EVP_PKEY* public_key, ByteView data, ByteView signature) {
                   EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data.data(), data.size()) == 1;
   (void)openssl_errors();  // a refused signature leaves errors on the queue
   return ok;
+}
+
+namespace {
+struct EcdsaSigDeleter {
+  void operator()(ECDSA_SIG* s) const noexcept { ECDSA_SIG_free(s); }
+};
+using EcdsaSig = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
+}  // namespace
+
+core::Result<Bytes> ecdsa_der_to_raw(ByteView der, std::size_t n) {
+  const unsigned char* p = der.data();
+  EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig || p != der.data() + der.size()) return {Errc::crypto_error, "ECDSA signature: malformed DER"};
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig.get(), &r, &s);
+  Bytes out(2 * n);
+  if (BN_bn2binpad(r, out.data(), static_cast<int>(n)) < 0 || BN_bn2binpad(s, out.data() + n, static_cast<int>(n)) < 0)
+    return {Errc::crypto_error, "ECDSA signature: integer longer than the curve size"};
+  return out;
+}
+
+core::Result<Bytes> ecdsa_raw_to_der(ByteView raw) {
+  if (raw.empty() || raw.size() % 2 != 0) return {Errc::crypto_error, "ECDSA signature: odd raw length"};
+  const std::size_t n = raw.size() / 2;
+  Bignum r(BN_bin2bn(raw.data(), static_cast<int>(n), nullptr));
+  Bignum s(BN_bin2bn(raw.data() + n, static_cast<int>(n), nullptr));
+  EcdsaSig sig(ECDSA_SIG_new());
+  if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1)
+    return {Errc::crypto_error, "ECDSA signature: cannot build"};
+  (void)r.release();  // owned by sig now
+  (void)s.release();
+  unsigned char* buf = nullptr;
+  const int len = i2d_ECDSA_SIG(sig.get(), &buf);
+  if (len <= 0) return {Errc::crypto_error, "ECDSA signature: cannot encode"};
+  Bytes out(buf, buf + len);
+  OPENSSL_free(buf);
+  return out;
 }
 
 }  // namespace cartorio::crypto

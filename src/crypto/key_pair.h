@@ -54,4 +54,11 @@ core::Result<Bytes> sign_message(EVP_PKEY* key, ByteView data);
 // Whether `signature` (as sign_message makes it) is `key`'s over `data`.
 bool verify_message(EVP_PKEY* public_key, ByteView data, ByteView signature);
 
+// ECDSA signatures: DER ECDSA-Sig-Value (what OpenSSL makes and checks) <-> the fixed-size
+// R || S of JOSE (RFC 7518 3.4), each integer left-padded to `n` bytes (32 for P-256, 48 for
+// P-384). Errc::crypto_error on malformed or trailing input, or an integer longer than n bytes.
+core::Result<Bytes> ecdsa_der_to_raw(ByteView der, std::size_t n);
+// Splits `raw` in two halves; Errc::crypto_error when it is empty or of odd length.
+core::Result<Bytes> ecdsa_raw_to_der(ByteView raw);
+
 }  // namespace cartorio::crypto

@@ -6,21 +6,13 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-
-#include <memory>
 
 namespace cartorio::identity::jwt {
 namespace {
 
 using core::Errc;
 using core::Error;
-
-struct EcdsaSigDeleter {
-  void operator()(ECDSA_SIG* s) const noexcept { ECDSA_SIG_free(s); }
-};
-using EcdsaSig = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
 
 bool is_p256(EVP_PKEY* key) {
   if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
@@ -33,43 +25,12 @@ bool is_p256(EVP_PKEY* key) {
 
 }  // namespace
 
-core::Result<crypto::Bytes> ecdsa_der_to_raw(crypto::ByteView der, std::size_t n) {
-  const unsigned char* p = der.data();
-  EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
-  if (!sig || p != der.data() + der.size()) return Error(Errc::crypto_error, "ECDSA signature: malformed DER");
-  const BIGNUM* r = nullptr;
-  const BIGNUM* s = nullptr;
-  ECDSA_SIG_get0(sig.get(), &r, &s);
-  crypto::Bytes out(2 * n);
-  if (BN_bn2binpad(r, out.data(), static_cast<int>(n)) < 0 || BN_bn2binpad(s, out.data() + n, static_cast<int>(n)) < 0)
-    return Error(Errc::crypto_error, "ECDSA signature: integer longer than the curve size");
-  return out;
-}
-
-core::Result<crypto::Bytes> ecdsa_raw_to_der(crypto::ByteView raw) {
-  if (raw.empty() || raw.size() % 2 != 0) return Error(Errc::crypto_error, "ECDSA signature: odd raw length");
-  const std::size_t n = raw.size() / 2;
-  crypto::Bignum r(BN_bin2bn(raw.data(), static_cast<int>(n), nullptr));
-  crypto::Bignum s(BN_bin2bn(raw.data() + n, static_cast<int>(n), nullptr));
-  EcdsaSig sig(ECDSA_SIG_new());
-  if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1)
-    return Error(Errc::crypto_error, "ECDSA signature: cannot build");
-  (void)r.release();  // owned by sig now
-  (void)s.release();
-  unsigned char* buf = nullptr;
-  const int len = i2d_ECDSA_SIG(sig.get(), &buf);
-  if (len <= 0) return Error(Errc::crypto_error, "ECDSA signature: cannot encode");
-  crypto::Bytes out(buf, buf + len);
-  OPENSSL_free(buf);
-  return out;
-}
-
 core::Result<std::string> sign_es256(EVP_PKEY* key, std::string_view header_json, std::string_view payload_json) {
   if (!is_p256(key)) return Error(Errc::unsupported_key_type, "ES256 needs an EC P-256 key");
   const std::string input = crypto::to_base64url(crypto::as_bytes(header_json)) + "." +
                             crypto::to_base64url(crypto::as_bytes(payload_json));
   CARTORIO_TRY(auto der, crypto::sign_message(key, crypto::as_bytes(input)));  // P-256: SHA-256
-  CARTORIO_TRY(auto raw, ecdsa_der_to_raw(der));
+  CARTORIO_TRY(auto raw, crypto::ecdsa_der_to_raw(der, kP256CoordinateBytes));
   return input + "." + crypto::to_base64url(raw);
 }
 
@@ -95,7 +56,7 @@ core::Result<CompactJws> split_compact(std::string_view token) {
 
 bool verify_es256(EVP_PKEY* public_key, std::string_view signing_input, crypto::ByteView raw_signature) {
   if (raw_signature.size() != 2 * kP256CoordinateBytes || !is_p256(public_key)) return false;
-  auto der = ecdsa_raw_to_der(raw_signature);
+  auto der = crypto::ecdsa_raw_to_der(raw_signature);
   return der && crypto::verify_message(public_key, crypto::as_bytes(signing_input), *der);
 }
 

@@ -4,6 +4,7 @@
 // valid access token is (alg, typ, kid, claims) is decided by the IdentityService.
 //
 // No OpenSSL header is included: EVP_PKEY is the forward-declared typedef of crypto/ossl.h.
+// The R || S <-> DER conversions are crypto::ecdsa_der_to_raw / ecdsa_raw_to_der (crypto/key_pair.h).
 #pragma once
 
 #include "core/error.h"
@@ -18,11 +19,6 @@ namespace cartorio::identity::jwt {
 // Tokens above this size are refused before any decoding.
 inline constexpr std::size_t kMaxTokenBytes = 8 * 1024;
 inline constexpr std::size_t kP256CoordinateBytes = 32;
-
-// DER ECDSA-Sig-Value <-> R || S with each integer left-padded to `n` bytes.
-// Errc::crypto_error on malformed input or an integer longer than n bytes.
-core::Result<crypto::Bytes> ecdsa_der_to_raw(crypto::ByteView der, std::size_t n = kP256CoordinateBytes);
-core::Result<crypto::Bytes> ecdsa_raw_to_der(crypto::ByteView raw);
 
 // base64url(header) "." base64url(payload) "." base64url(R || S). The key must be an
 // EC P-256 private key (software or one signing inside an HSM).

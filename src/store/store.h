@@ -529,6 +529,90 @@ class JobRunRepository {
   virtual core::Result<std::vector<JobRunRecord>> list_job_runs(const JobRunFilter& f) = 0;  // newest first
   // Every job that ever ran, by name, with its latest run and last success.
   virtual core::Result<std::vector<JobSummary>> job_summaries() = 0;
+  // Deletes finished runs that ended before `ended_before`, except each job's latest run and
+  // latest success (what job_summaries and the alerting metric read). Returns how many went.
+  virtual core::Result<std::int64_t> prune_job_runs(std::int64_t ended_before) = 0;
+};
+
+// --- ACME (RFC 8555; docs/acme.md) ---
+// The JSON held in *_json fields is written and read by the acme module; the store keeps it
+// as text. Statuses are RFC 8555's (section 7.1.6); expiry is judged by the reader.
+
+struct AcmeAccountRecord {
+  std::string id;              // random, URL-safe: the account URL's last segment
+  std::string key_thumbprint;  // RFC 7638 thumbprint of the account key: unique
+  std::string jwk_json;        // the public key as a JWK
+  std::string status = "valid";   // "valid" | "deactivated" | "revoked"
+  std::string contact_json = "[]";
+  std::string eab_kid;         // the External Account Binding key it registered with: unique when set
+  std::int64_t created_at = 0;
+};
+
+struct AcmeChallengeRecord {
+  std::string id;
+  std::string authorization_id;
+  std::string type;    // "http-01" | "tls-alpn-01" | "dns-01"
+  std::string token;   // base64url, 128 bits or more
+  std::string status = "pending";  // "pending" | "processing" | "valid" | "invalid"
+  std::optional<std::int64_t> validated_at;
+  std::string error_json;  // the problem document when invalid
+};
+
+struct AcmeAuthorizationRecord {
+  std::string id;
+  std::string order_id;
+  std::string account_id;
+  std::string identifier_type = "dns";
+  std::string identifier_value;
+  bool wildcard = false;
+  std::string status = "pending";  // "pending" | "valid" | "invalid" | "deactivated" | "expired" | "revoked"
+  std::int64_t expires_at = 0;
+  std::vector<AcmeChallengeRecord> challenges;  // filled by get_acme_authorization
+};
+
+struct AcmeOrderRecord {
+  std::string id;
+  std::string account_id;
+  std::string status = "pending";  // "pending" | "ready" | "processing" | "valid" | "invalid"
+  std::int64_t expires_at = 0;
+  std::string identifiers_json;    // [{"type":"dns","value":...}, ...]
+  std::optional<std::int64_t> not_before;
+  std::optional<std::int64_t> not_after;
+  std::string certificate_serial;  // set when valid
+  std::string error_json;
+  std::int64_t created_at = 0;
+  std::vector<std::string> authorization_ids;  // filled by get_acme_order, in creation order
+};
+
+class AcmeRepository {
+ public:
+  virtual ~AcmeRepository() = default;
+  // Errc::already_exists when the key thumbprint or the EAB key id is taken.
+  virtual core::Result<void> create_acme_account(const AcmeAccountRecord& rec, const AuditEvent& event) = 0;
+  virtual core::Result<AcmeAccountRecord> get_acme_account(const std::string& id) = 0;  // not_found
+  virtual core::Result<AcmeAccountRecord> find_acme_account_by_key(const std::string& key_thumbprint) = 0;
+  // Writes status, contact, key (jwk_json, key_thumbprint) of rec.id, with the event, in one
+  // transaction. Errc::already_exists when the new key belongs to another account.
+  virtual core::Result<void> update_acme_account(const AcmeAccountRecord& rec, const AuditEvent& event) = 0;
+
+  // The order, its authorizations and their challenges in one transaction.
+  virtual core::Result<void> create_acme_order(const AcmeOrderRecord& order,
+                                               const std::vector<AcmeAuthorizationRecord>& authorizations) = 0;
+  virtual core::Result<AcmeOrderRecord> get_acme_order(const std::string& id) = 0;  // not_found
+  // The order whose certificate is `serial` (lowercase hex); not_found when none.
+  virtual core::Result<AcmeOrderRecord> find_acme_order_by_certificate(const std::string& serial) = 0;
+  // Newest first, at most `limit` (1..1000).
+  virtual core::Result<std::vector<std::string>> list_acme_order_ids(const std::string& account_id, int limit) = 0;
+  virtual core::Result<AcmeAuthorizationRecord> get_acme_authorization(const std::string& id) = 0;  // not_found
+
+  // Compare-and-set on status: each writes `next` (status and the fields that go with it) only
+  // while the row's status is still `expected`; false otherwise (or the row is gone), so two
+  // instances never both move one object out of a state.
+  virtual core::Result<bool> update_acme_challenge(const AcmeChallengeRecord& next, const std::string& expected) = 0;
+  virtual core::Result<bool> update_acme_authorization(const std::string& id, const std::string& expected,
+                                                       const std::string& next) = 0;
+  // Writes status, certificate_serial and error_json.
+  virtual core::Result<bool> update_acme_order(const AcmeOrderRecord& next, const std::string& expected) = 0;
 };
 
 class Store : public CertificateRepository,
@@ -543,7 +627,8 @@ class Store : public CertificateRepository,
               public ApiKeyRepository,
               public SigningKeyRepository,
               public DocumentRepository,
-              public JobRunRepository {
+              public JobRunRepository,
+              public AcmeRepository {
  public:
   virtual std::string backend_name() const = 0;
   // Schema version after migrations (the highest applied; may exceed this binary's own

@@ -118,7 +118,7 @@ std::map<std::int64_t, int> count_archived_ids(const fs::path& dir, std::size_t&
   return ids;
 }
 
-TEST_F(CliAuditShip, KilledMidWaySeveralTimes_TheArchiveHasEveryEventOnce) {
+TEST_F(CliAuditShip, WorkerKilledMidWaySeveralTimes_TheArchiveHasEveryEventOnce) {
   // Plain objects so the test reads the batch files itself, and batches of 10 so a run
   // takes long enough to be killed in the middle.
   init("CARTORIO_OBJECTS_ENCRYPTION=false CARTORIO_AUDIT_SHIPPING_BATCH_MAX_EVENTS=10");
@@ -127,7 +127,10 @@ TEST_F(CliAuditShip, KilledMidWaySeveralTimes_TheArchiveHasEveryEventOnce) {
   int killed_while_running = 0;
   for (int round = 0; round < 4; ++round) {
     const std::size_t before = batch_files();
-    auto started = run(m_env + CARTORIO_BIN " audit ship >/dev/null 2>" +
+    // The worker's job (audit-log-processor) and the operator's command take turns: both
+    // resume where the other was killed.
+    const std::string command = round % 2 == 0 ? " worker --once audit-log-processor" : " audit ship";
+    auto started = run(m_env + CARTORIO_BIN + command + " >/dev/null 2>" +
                        shell_quote((m_dir.path() / ("ship" + std::to_string(round) + ".log")).string()) +
                        " & echo $!");
     ASSERT_EQ(started.exit_code, 0) << started.err;

@@ -127,7 +127,7 @@ TEST_F(AccessTokenTest, ChangedSignatureByteIsRefused) {
   longer.push_back(0);
   expect_refused(m_tokens.access_token.substr(0, dot + 1) + crypto::to_base64url(longer), "signature");
   // The DER form of the same signature is not ES256's R || S.
-  auto der = jwt::ecdsa_raw_to_der(*sig);
+  auto der = crypto::ecdsa_raw_to_der(*sig);
   ASSERT_OK(der);
   expect_refused(m_tokens.access_token.substr(0, dot + 1) + crypto::to_base64url(*der), "signature");
 }

@@ -43,7 +43,7 @@ TEST(Jwt, SignAndVerifyEs256) {
     bad[i] ^= 0x01;
     EXPECT_FALSE(jwt::verify_es256(key.get(), jws->signing_input, bad)) << "byte " << i;
   }
-  auto der = jwt::ecdsa_raw_to_der(jws->signature);
+  auto der = crypto::ecdsa_raw_to_der(jws->signature);
   ASSERT_OK(der);
   EXPECT_FALSE(jwt::verify_es256(key.get(), jws->signing_input, *der));
   EXPECT_FALSE(jwt::verify_es256(key.get(), jws->signing_input, crypto::Bytes{}));
@@ -63,22 +63,22 @@ TEST(Jwt, RawDerRoundTrip) {
   for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<std::uint8_t>(i + 1);
   raw[0] = 0;  // a leading zero byte of R survives the round trip as padding
   raw[1] = 0;
-  auto der = jwt::ecdsa_raw_to_der(raw);
+  auto der = crypto::ecdsa_raw_to_der(raw);
   ASSERT_OK(der);
-  auto back = jwt::ecdsa_der_to_raw(*der);
+  auto back = crypto::ecdsa_der_to_raw(*der, jwt::kP256CoordinateBytes);
   ASSERT_OK(back);
   EXPECT_EQ(*back, raw);
-  EXPECT_ERRC(jwt::ecdsa_raw_to_der(crypto::Bytes(63)), Errc::crypto_error);
-  EXPECT_ERRC(jwt::ecdsa_raw_to_der(crypto::Bytes{}), Errc::crypto_error);
-  EXPECT_ERRC(jwt::ecdsa_der_to_raw(crypto::Bytes{0x30, 0x03, 0x02, 0x01}), Errc::crypto_error);
+  EXPECT_ERRC(crypto::ecdsa_raw_to_der(crypto::Bytes(63)), Errc::crypto_error);
+  EXPECT_ERRC(crypto::ecdsa_raw_to_der(crypto::Bytes{}), Errc::crypto_error);
+  EXPECT_ERRC(crypto::ecdsa_der_to_raw(crypto::Bytes{0x30, 0x03, 0x02, 0x01}, jwt::kP256CoordinateBytes), Errc::crypto_error);
   // Trailing bytes after the DER sequence are refused.
   auto trailing = *der;
   trailing.push_back(0);
-  EXPECT_ERRC(jwt::ecdsa_der_to_raw(trailing), Errc::crypto_error);
+  EXPECT_ERRC(crypto::ecdsa_der_to_raw(trailing, jwt::kP256CoordinateBytes), Errc::crypto_error);
   // An integer wider than the coordinate size.
-  auto wide = jwt::ecdsa_raw_to_der(crypto::Bytes(66, 0x7f));
+  auto wide = crypto::ecdsa_raw_to_der(crypto::Bytes(66, 0x7f));
   ASSERT_OK(wide);
-  EXPECT_ERRC(jwt::ecdsa_der_to_raw(*wide), Errc::crypto_error);
+  EXPECT_ERRC(crypto::ecdsa_der_to_raw(*wide, jwt::kP256CoordinateBytes), Errc::crypto_error);
 }
 
 TEST(Jwt, SplitCompactIsStrict) {

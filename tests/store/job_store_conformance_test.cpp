@@ -170,3 +170,42 @@ TYPED_TEST(JobStoreConformance, LocksAJobForOneHolderAtATime_AcrossStores) {
 }
 
 }  // namespace
+
+namespace {
+
+TYPED_TEST(JobStoreConformance, PrunesOldRuns_KeepingEachJobsLatestRunAndSuccess) {
+  auto finish = [&](const std::string& job, std::int64_t at, const std::string& result) {
+    auto id = this->store().claim_job_run(run_of(job, at));
+    ASSERT_OK(id);
+    ASSERT_OK(this->store().finish_job_run(**id, at + 10, result, result == "success" ? "" : "io.error: x"));
+  };
+  auto running = this->store().claim_job_run(run_of("backup", 500, 1));  // unfinished: never pruned
+  ASSERT_OK(running);
+  finish("backup", 1000, "success");
+  finish("backup", 2000, "success");  // backup's latest success
+  finish("backup", 3000, "failure");  // backup's latest run
+  finish("crl.tls", 1000, "failure");
+  finish("crl.tls", 2000, "failure");  // crl.tls's latest run; it never succeeded
+
+  auto pruned = this->store().prune_job_runs(100000);
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, 2);  // backup@1000 and crl.tls@1000
+  JobRunFilter all;
+  auto left = this->store().list_job_runs(all);
+  ASSERT_OK(left);
+  std::vector<std::pair<std::string, std::int64_t>> kept;
+  for (const auto& r : *left) kept.emplace_back(r.job, r.scheduled_at);
+  EXPECT_EQ(kept, (std::vector<std::pair<std::string, std::int64_t>>{
+                      {"crl.tls", 2000}, {"backup", 3000}, {"backup", 2000}, {"backup", 500}}));
+  auto summaries = this->store().job_summaries();
+  ASSERT_OK(summaries);
+  ASSERT_EQ(summaries->size(), 2u);
+  EXPECT_EQ((*summaries)[0].last_success_at, 2010);
+
+  // Nothing ended before the cut-off: nothing goes.
+  auto none = this->store().prune_job_runs(1500);
+  ASSERT_OK(none);
+  EXPECT_EQ(*none, 0);
+}
+
+}  // namespace

@@ -22,12 +22,6 @@ constexpr std::string_view kDocumentColumns =
 // The personal-data token columns (pii::reencrypt re-seals these; indexes stay).
 constexpr std::array<std::string_view, 3> kTokenColumns = {"signer_cpf", "signer_name", "signer_email"};
 
-// "" is how a record says "not given": NULL in the table, so an absent value never looks
-// like a token or an index and the compare-and-set can say "still NULL".
-SqlValue text_or_null(const std::string& s) {
-  if (s.empty()) return nullptr;
-  return s;
-}
 
 // The PAdES levels the signer produces (the table's CHECK constraint holds the same list).
 constexpr std::array<std::string_view, 4> kLevels = {"B-B", "B-T", "B-LT", "B-LTA"};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "store/sql/sql_connection.h"
 
 #include <algorithm>
 #include <string>
@@ -58,6 +59,13 @@ inline core::Result<void> check_serial(std::string_view op, const std::string& s
     return core::Error(core::Errc::invalid_serial, std::string(op) + ": serial must be 1-40 lowercase hex digits "
                                                                      "without leading zeros");
   return core::ok();
+}
+
+// "" is how a record says "not given": NULL in the table, so an absent value never looks
+// like a value and a compare-and-set can say "still NULL".
+inline SqlValue text_or_null(const std::string& s) {
+  if (s.empty()) return nullptr;
+  return s;
 }
 
 // A list of strings as a JSON array text column, and back. Errc::invalid_argument for a

@@ -223,4 +223,17 @@ core::Result<std::vector<JobSummary>> SqlStore::job_summaries() {
   return out;
 }
 
+core::Result<std::int64_t> SqlStore::prune_job_runs(std::int64_t ended_before) {
+  constexpr std::string_view op = "prune_job_runs";
+  CARTORIO_TRY(auto conn, connection(op));
+  // Keeps each job's latest run and latest success: job_summaries reads them.
+  auto r = conn->query(
+      "DELETE FROM job_runs WHERE ended_at IS NOT NULL AND ended_at < ? "
+      "AND id NOT IN (SELECT MAX(id) FROM job_runs GROUP BY job) "
+      "AND id NOT IN (SELECT MAX(id) FROM job_runs WHERE result = 'success' GROUP BY job)",
+      {ended_before}, StatementKind::write);
+  if (!r) return in(op, r.error());
+  return r->affected_rows;
+}
+
 }  // namespace cartorio::store::sql

@@ -109,6 +109,23 @@ class SqlStore final : public Store {
                                     const std::string& error) override;
   core::Result<std::vector<JobRunRecord>> list_job_runs(const JobRunFilter& f) override;
   core::Result<std::vector<JobSummary>> job_summaries() override;
+  core::Result<std::int64_t> prune_job_runs(std::int64_t ended_before) override;
+
+  // ACME: sql_acme_store.cpp.
+  core::Result<void> create_acme_account(const AcmeAccountRecord& rec, const AuditEvent& event) override;
+  core::Result<AcmeAccountRecord> get_acme_account(const std::string& id) override;
+  core::Result<AcmeAccountRecord> find_acme_account_by_key(const std::string& key_thumbprint) override;
+  core::Result<void> update_acme_account(const AcmeAccountRecord& rec, const AuditEvent& event) override;
+  core::Result<void> create_acme_order(const AcmeOrderRecord& order,
+                                       const std::vector<AcmeAuthorizationRecord>& authorizations) override;
+  core::Result<AcmeOrderRecord> get_acme_order(const std::string& id) override;
+  core::Result<AcmeOrderRecord> find_acme_order_by_certificate(const std::string& serial) override;
+  core::Result<std::vector<std::string>> list_acme_order_ids(const std::string& account_id, int limit) override;
+  core::Result<AcmeAuthorizationRecord> get_acme_authorization(const std::string& id) override;
+  core::Result<bool> update_acme_challenge(const AcmeChallengeRecord& next, const std::string& expected) override;
+  core::Result<bool> update_acme_authorization(const std::string& id, const std::string& expected,
+                                               const std::string& next) override;
+  core::Result<bool> update_acme_order(const AcmeOrderRecord& next, const std::string& expected) override;
 
   std::string backend_name() const override { return m_dialect.backend_name; }
   core::Result<int> schema_version() override;
