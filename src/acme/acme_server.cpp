@@ -339,6 +339,8 @@ Response AcmeServer::Impl::new_account(const Request& req) {
   if (p.payload.is_null()) return fail(Problem{400, "malformed", "newAccount needs a payload"}, p.base);
   const std::string& thumbprint = p.key->thumbprint;
   auto existing = m_s.store->find_acme_account_by_key(thumbprint);
+  if (existing && existing->status != "valid")
+    return fail(Problem{403, "unauthorized", "the account with this key is " + existing->status}, p.base);
   if (existing) {
     Response r = finish_status(account_json(*existing, p.base), p.base, 200);
     r.set_header("Location", url(p.base, "account/" + existing->id));

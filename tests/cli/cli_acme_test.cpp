@@ -4,11 +4,16 @@
 //     --force-renewal` renews it, `certbot revoke` revokes it; lego does the same obtain and
 //     renew, and obtains one more with tls-alpn-01. Every certificate verifies against our root with `openssl verify`, is in the
 //     store with the ACME account as requester, and its issuance is in the audit trail;
+//   - by hand: orderNotReady, badCSR, download, key change, revocation by the certificate's
+//     key, alreadyRevoked, deactivation;
 //   - refusals, with RFC 8555 error types: a name outside acme.allowed_domains, a JWS with a
 //     bad signature, a reused nonce, a JWS whose url is not where it was sent, alg "none",
 //     an account registration without the External Account Binding the server requires
 //     (second server), and one with a wrong EAB MAC.
 #include "acme/acme_test_support.h"
+#include "acme/jws.h"
+#include "crypto/key_pair.h"
+#include "http/server.h"
 #include "support/cli_test_support.h"
 #include "support/test_support.h"
 
@@ -19,9 +24,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <regex>
+#include <thread>
 
 namespace {
 
@@ -255,12 +264,12 @@ TEST_F(CliAcme, RefusesWhatRfc8555Refuses) {
   EXPECT_EQ(reply.status, 403);
   EXPECT_EQ(reply.body["type"], "urn:ietf:params:acme:error:unauthorized") << reply.body.dump();
 
-  // alg "none" with an empty signature.
+  // alg "none" (with some signature bytes, so only the algorithm is wrong).
   json none = kid_header(url("new-order"), nonce());
   none["alg"] = "none";
   reply = post(url("new-order"), json{{"protected", acmetest::b64url(none.dump())},
                                       {"payload", acmetest::b64url(order_payload)},
-                                      {"signature", ""}}
+                                      {"signature", "AAAA"}}
                                      .dump());
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(reply.body["type"], "urn:ietf:params:acme:error:badSignatureAlgorithm") << reply.body.dump();
@@ -270,6 +279,139 @@ TEST_F(CliAcme, RefusesWhatRfc8555Refuses) {
   reply = post(account, acmetest::sign_flattened_jws(other.get(), "ES256", kid_header(account, nonce()), ""));
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(reply.body["type"], "urn:ietf:params:acme:error:malformed") << reply.body.dump();
+}
+
+// The whole protocol by hand, for what the clients above do not exercise: orderNotReady, a
+// CSR for other names (badCSR), key change, revocation signed by the certificate's own key,
+// alreadyRevoked, and account deactivation.
+TEST_F(CliAcme, ByHand_KeyChangeRevocationByCertificateKeyAndDeactivation) {
+  // The http-01 responder, on the port the server validates against.
+  std::mutex mutex;
+  std::map<std::string, std::string> answers;
+  cartorio::http::Router router;
+  ASSERT_TRUE(router.get("/.well-known/acme-challenge/{token}", [&](const cartorio::http::Request& req) {
+    std::lock_guard lock(mutex);
+    auto it = answers.find(std::string(req.param("token")));
+    return it == answers.end() ? cartorio::http::Response::text("", 404) : cartorio::http::Response::text(it->second);
+  }));
+  cartorio::http::ServerOptions options;
+  options.listen = "127.0.0.1:" + std::to_string(s_http01_port);
+  options.threads = 1;
+  cartorio::http::Server responder(options, std::move(router));
+  ASSERT_TRUE(responder.start());
+
+  auto key_a = acmetest::p256_key();
+  auto key_b = acmetest::rsa2048_key();
+  const json jwk_a = acmetest::public_jwk_json(key_a.get());
+  const json jwk_b = acmetest::public_jwk_json(key_b.get());
+  auto reply = post(url("new-account"), acmetest::sign_flattened_jws(key_a.get(), "ES256",
+                                                                    json{{"jwk", jwk_a}, {"nonce", nonce()}, {"url", url("new-account")}},
+                                                                    R"({"termsOfServiceAgreed":true})"));
+  ASSERT_EQ(reply.status, 201) << reply.body.dump();
+  const std::string account = reply.location;
+  auto as = [&](EVP_PKEY* key, const std::string& alg, const std::string& u, const std::string& payload) {
+    return post(u, acmetest::sign_flattened_jws(key, alg, json{{"kid", account}, {"nonce", nonce()}, {"url", u}}, payload));
+  };
+
+  reply = as(key_a.get(), "ES256", url("new-order"), R"({"identifiers":[{"type":"dns","value":"manual.acme.localhost"}]})");
+  ASSERT_EQ(reply.status, 201) << reply.body.dump();
+  const std::string order = reply.location;
+  const std::string finalize = reply.body["finalize"].get<std::string>();
+  const std::string authz = reply.body["authorizations"][0].get<std::string>();
+  EXPECT_EQ(reply.body["status"], "pending");
+
+  // A leaf key and CSRs, by openssl.
+  auto leaf = acmetest::p256_key();
+  write_file(tmp("leaf.key"), *cartorio::crypto::private_key_to_pem(leaf.get()));
+  auto csr_for = [&](const std::string& name) {
+    auto r = run("openssl req -new -key " + tmp("leaf.key").string() + " -subj /CN=" + name +
+                 " -addext subjectAltName=DNS:" + name + " -outform DER -out " + tmp("csr.der").string());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json{{"csr", acmetest::b64url(read_file(tmp("csr.der")))}}.dump();
+  };
+  reply = as(key_a.get(), "ES256", finalize, csr_for("manual.acme.localhost"));
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(reply.body["type"], "urn:ietf:params:acme:error:orderNotReady") << reply.body.dump();
+
+  // Validation: the key authorization at the well-known path, then "{}" to the challenge.
+  reply = as(key_a.get(), "ES256", authz, "");
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  json http01;
+  for (const auto& c : reply.body["challenges"])
+    if (c["type"] == "http-01") http01 = c;
+  ASSERT_FALSE(http01.is_null()) << reply.body.dump();
+  const auto thumbprint = cartorio::acme::parse_jwk(jwk_a);
+  ASSERT_TRUE(thumbprint);
+  {
+    std::lock_guard lock(mutex);
+    answers[http01["token"].get<std::string>()] = http01["token"].get<std::string>() + "." + thumbprint->thumbprint;
+  }
+  reply = as(key_a.get(), "ES256", http01["url"].get<std::string>(), "{}");
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  json state;
+  for (int i = 0; i < 100; ++i) {
+    state = as(key_a.get(), "ES256", order, "").body;
+    if (state["status"] != "pending") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(state["status"], "ready") << state.dump();
+
+  reply = as(key_a.get(), "ES256", finalize, csr_for("other.acme.localhost"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body["type"], "urn:ietf:params:acme:error:badCSR") << reply.body.dump();
+  reply = as(key_a.get(), "ES256", finalize, csr_for("manual.acme.localhost"));
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  EXPECT_EQ(reply.body["status"], "valid");
+  const std::string cert_url = reply.body.value("certificate", std::string());
+
+  // Download: leaf then the TLS CA, verified against the root.
+  write_file(tmp("jws.json"), acmetest::sign_flattened_jws(key_a.get(), "ES256",
+                                                          json{{"kid", account}, {"nonce", nonce()}, {"url", cert_url}}, ""));
+  auto dl = run("curl -s --cacert " + s_root + " -H 'Content-Type: application/jose+json' --data-binary @" +
+                tmp("jws.json").string() + " -o " + tmp("chain.pem").string() + " -w '%{http_code} %{content_type}' " +
+                cert_url);
+  EXPECT_EQ(dl.out, "200 application/pem-certificate-chain");
+  auto split = run("cd " + m_dir.path().string() + " && awk '/BEGIN CERT/{n++} {print > (\"part\" n \".pem\")}' chain.pem");
+  ASSERT_EQ(split.exit_code, 0) << split.err;
+  expect_verifies(tmp("part1.pem"), tmp("part2.pem"));
+
+  // Key change to an RSA key: the old key no longer speaks for the account, the new one does.
+  const std::string inner = acmetest::sign_flattened_jws(key_b.get(), "RS256", json{{"jwk", jwk_b}, {"url", url("key-change")}},
+                                                         json{{"account", account}, {"oldKey", jwk_a}}.dump());
+  reply = as(key_a.get(), "ES256", url("key-change"), inner);
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  reply = as(key_a.get(), "ES256", account, "");
+  EXPECT_EQ(reply.status, 400) << reply.body.dump();
+  reply = as(key_b.get(), "RS256", account, "");
+  EXPECT_EQ(reply.status, 200) << reply.body.dump();
+
+  // Revocation signed by the certificate's own key (jwk), then once more.
+  auto der = run("openssl x509 -in " + tmp("part1.pem").string() + " -outform DER -out " + tmp("leaf.der").string());
+  ASSERT_EQ(der.exit_code, 0);
+  const json leaf_jwk = acmetest::public_jwk_json(leaf.get());
+  const std::string revoke_payload = json{{"certificate", acmetest::b64url(read_file(tmp("leaf.der")))}, {"reason", 1}}.dump();
+  auto revoke = [&] {
+    return post(url("revoke-cert"), acmetest::sign_flattened_jws(leaf.get(), "ES256",
+                                                                 json{{"jwk", leaf_jwk}, {"nonce", nonce()}, {"url", url("revoke-cert")}},
+                                                                 revoke_payload));
+  };
+  reply = revoke();
+  EXPECT_EQ(reply.status, 200) << reply.body.dump();
+  reply = revoke();
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body["type"], "urn:ietf:params:acme:error:alreadyRevoked") << reply.body.dump();
+  auto ocsp_view = stored(serial_of(tmp("part1.pem")));
+  EXPECT_EQ(ocsp_view["status"], "revoked");
+  EXPECT_EQ(ocsp_view["revocation_reason"], "keyCompromise");
+
+  // Deactivation: the account can do nothing more.
+  reply = as(key_b.get(), "RS256", account, R"({"status":"deactivated"})");
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  EXPECT_EQ(reply.body["status"], "deactivated");
+  reply = as(key_b.get(), "RS256", url("new-order"), R"({"identifiers":[{"type":"dns","value":"manual.acme.localhost"}]})");
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(reply.body["type"], "urn:ietf:params:acme:error:unauthorized") << reply.body.dump();
+  responder.stop();
 }
 
 TEST_F(CliAcme, ExternalAccountBindingIsRequiredWhenConfigured) {

@@ -364,6 +364,33 @@ TEST_F(CliPii, RotationKeepsEveryRowReadable_AndReencryptMovesTheOldOnes) {
   expect_no_trace(dump(), kRita, "dump after re-encryption");
 }
 
+TEST_F(CliPii, TheScheduledDataKeyJob_MovesEveryTokenAfterARotation) {
+  const json doc = sign_cli(kAna, "ana-job.pdf");
+  ASSERT_FALSE(doc.is_null());
+  auto rotated = cli("objects rotate-data-key");
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  const std::string new_key = trim(rotated.out);
+  EXPECT_NE(token_keys()[doc["id"].get<std::string>()].at(0), new_key);
+
+  // The worker's data-key-reencrypt job, run now as the schedule would run it.
+  auto job = cli("worker --once data-key-reencrypt");
+  ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
+  for (const auto& [id, ks] : token_keys())
+    EXPECT_EQ(ks, (std::vector<std::string>{new_key, new_key, new_key})) << id << " was left under an old key";
+  expect_reads_back(doc["id"].get<std::string>(), kAna);
+  // The server ran it once at start (schedule), the worker now (manual): both audited and recorded.
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM audit_events WHERE action = 'data-key.reencrypt' AND result <> 'success'"), "0");
+  EXPECT_GE(std::stoi(sql("SELECT COUNT(*) FROM audit_events WHERE action = 'data-key.reencrypt' "
+                          "AND actor = 'job:data-key-reencrypt'")),
+            1);
+  auto runs = cli("jobs runs --job data-key-reencrypt");
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  const auto recorded = json::parse(runs.out)["runs"];
+  ASSERT_FALSE(recorded.empty()) << runs.out;
+  EXPECT_EQ(recorded[0]["trigger"], "manual") << runs.out;
+  for (const auto& r : recorded) EXPECT_EQ(r["result"], "success") << runs.out;
+}
+
 TEST_F(CliPii, AnInvalidCpfIsRefused_AndNothingIsIssuedOrStored) {
   const int documents = count("documents"), certificates = count("certificates"), pdfs = stored_pdfs();
   for (const char* bad : {"529.982.247-24", "111.111.111-11", "529982.247-25", "5299822472x"}) {
