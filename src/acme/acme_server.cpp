@@ -246,6 +246,13 @@ class AcmeServer::Impl {
   Response revoke(const Request& req);
 
   core::Result<store::AcmeOrderRecord> owned_order(const Post& p, std::string_view id);
+  core::Result<store::AcmeAuthorizationRecord> owned_authorization(const Post& p, std::string_view id);
+  // 200/201 with the account and its URL in Location.
+  Response account_reply(const store::AcmeAccountRecord& a, const std::string& base, int status) {
+    Response r = finish_status(account_json(a, base), base, status);
+    r.set_header("Location", url(base, "account/" + a.id));
+    return r;
+  }
   void enqueue(Validation v);
   void validation_loop();
   void run_validation(const Validation& v);
@@ -341,11 +348,7 @@ Response AcmeServer::Impl::new_account(const Request& req) {
   auto existing = m_s.store->find_acme_account_by_key(thumbprint);
   if (existing && existing->status != "valid")
     return fail(Problem{403, "unauthorized", "the account with this key is " + existing->status}, p.base);
-  if (existing) {
-    Response r = finish_status(account_json(*existing, p.base), p.base, 200);
-    r.set_header("Location", url(p.base, "account/" + existing->id));
-    return r;
-  }
+  if (existing) return account_reply(*existing, p.base, 200);
   if (existing.error().code != Errc::not_found) return fail(existing.error(), p.base);
   if (p.payload.value("onlyReturnExisting", false))
     return fail(Problem{400, "accountDoesNotExist", "no account has this key"}, p.base);
@@ -412,15 +415,11 @@ Response AcmeServer::Impl::new_account(const Request& req) {
       // Registered by a concurrent request with the same key: answer with that account.
       auto again = m_s.store->find_acme_account_by_key(thumbprint);
       if (!again) return fail(again.error(), p.base);
-      Response r = finish_status(account_json(*again, p.base), p.base, 200);
-      r.set_header("Location", url(p.base, "account/" + again->id));
-      return r;
+      return account_reply(*again, p.base, 200);
     }
     return fail(created.error(), p.base);
   }
-  Response r = finish_status(account_json(account, p.base), p.base, 201);
-  r.set_header("Location", url(p.base, "account/" + account.id));
-  return r;
+  return account_reply(account, p.base, 201);
 }
 
 Response AcmeServer::Impl::account(const Request& req) {
@@ -455,9 +454,7 @@ Response AcmeServer::Impl::account(const Request& req) {
       if (!updated) return fail(updated.error(), p.base);
     }
   }
-  Response r = finish_status(account_json(a, p.base), p.base, 200);
-  r.set_header("Location", url(p.base, "account/" + a.id));
-  return r;
+  return account_reply(a, p.base, 200);
 }
 
 Response AcmeServer::Impl::account_orders(const Request& req) {
@@ -507,7 +504,7 @@ Response AcmeServer::Impl::key_change(const Request& req) {
       return fail(Problem{409, "conflict", "the new key belongs to another account"}, p.base);
     return fail(updated.error(), p.base);
   }
-  return finish_status(account_json(a, p.base), p.base, 200);
+  return account_reply(a, p.base, 200);
 }
 
 Response AcmeServer::Impl::new_order(const Request& req) {
@@ -584,6 +581,13 @@ core::Result<store::AcmeOrderRecord> AcmeServer::Impl::owned_order(const Post& p
   return refresh_order(std::move(*order));
 }
 
+core::Result<store::AcmeAuthorizationRecord> AcmeServer::Impl::owned_authorization(const Post& p, std::string_view id) {
+  auto a = m_s.store->get_acme_authorization(std::string(id));
+  if (!a) return a.error();
+  if (a->account_id != p.account->id) return core::Error(Errc::not_found, "no such authorization");
+  return a;
+}
+
 core::Result<store::AcmeOrderRecord> AcmeServer::Impl::refresh_order(store::AcmeOrderRecord order) {
   const std::int64_t t = now();
   if ((order.status == "pending" || order.status == "ready") && order.expires_at <= t) {
@@ -631,9 +635,8 @@ Response AcmeServer::Impl::order(const Request& req) {
 Response AcmeServer::Impl::authorization(const Request& req) {
   Post p;
   if (auto refused = authenticate(req, KeyMode::kid, p)) return std::move(*refused);
-  auto a = m_s.store->get_acme_authorization(std::string(req.param("id")));
+  auto a = owned_authorization(p, req.param("id"));
   if (!a) return fail(a.error(), p.base);
-  if (a->account_id != p.account->id) return fail(core::Error(Errc::not_found, "no such authorization"), p.base);
   if (!p.payload.is_null() && p.payload.contains("status")) {
     if (p.payload["status"] != "deactivated")
       return fail(Problem{400, "malformed", "an authorization's status can only be set to deactivated"}, p.base);
@@ -652,9 +655,8 @@ Response AcmeServer::Impl::authorization(const Request& req) {
 Response AcmeServer::Impl::challenge(const Request& req) {
   Post p;
   if (auto refused = authenticate(req, KeyMode::kid, p)) return std::move(*refused);
-  auto a = m_s.store->get_acme_authorization(std::string(req.param("authz")));
+  auto a = owned_authorization(p, req.param("authz"));
   if (!a) return fail(a.error(), p.base);
-  if (a->account_id != p.account->id) return fail(core::Error(Errc::not_found, "no such challenge"), p.base);
   auto c = std::find_if(a->challenges.begin(), a->challenges.end(),
                         [&](const store::AcmeChallengeRecord& x) { return x.id == req.param("id"); });
   if (c == a->challenges.end()) return fail(core::Error(Errc::not_found, "no such challenge"), p.base);

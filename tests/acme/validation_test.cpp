@@ -5,6 +5,7 @@
 #include "acme/policy.h"
 #include "acme/validation.h"
 #include "http/server.h"
+#include "support/loopback_http.h"
 
 #include <gtest/gtest.h>
 
@@ -88,12 +89,7 @@ class ChallengeServer {
   explicit ChallengeServer(std::function<http::Response(const http::Request&)> answer) {
     http::Router router;
     EXPECT_TRUE(router.get("/.well-known/acme-challenge/{token}", std::move(answer)));
-    http::ServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.threads = 1;
-    m_server = std::make_unique<http::Server>(o, std::move(router));
-    auto started = m_server->start();
-    EXPECT_TRUE(started) << started.error().to_string();
+    m_server = cartorio::testing::start_loopback_server(std::move(router));
   }
   int port() const { return m_server->port(); }
 

@@ -14,6 +14,7 @@
 #include "http/webhook_client.h"
 #include "pki/ceremony.h"
 #include "pki/certificate_json.h"
+#include "support/loopback_http.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -49,12 +50,7 @@ class Receiver {
       m_bodies.push_back(json::parse(req.body(), nullptr, false));
       return http::Response::text("", m_status);
     }));
-    http::ServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.threads = 1;
-    m_server = std::make_unique<http::Server>(o, std::move(router));
-    auto started = m_server->start();
-    EXPECT_TRUE(started) << started.error().to_string();
+    m_server = cartorio::testing::start_loopback_server(std::move(router));
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(m_server->port()) + "/hook"; }
   std::vector<json> bodies() {

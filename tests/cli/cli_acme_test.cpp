@@ -15,6 +15,7 @@
 #include "crypto/key_pair.h"
 #include "http/server.h"
 #include "support/cli_test_support.h"
+#include "support/loopback_http.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -78,9 +79,13 @@ class CliAcme : public ::testing::Test {
     auto r = run(s_env + CARTORIO_BIN " init --json");
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     s_root = json::parse(r.out)["root_certificate"].get<std::string>();
+    r = run(s_env + CARTORIO_BIN " apikey create --name acme-auditor --role auditor --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    s_auditor_key = json::parse(r.out)["key"].get<std::string>();
     auto served = cartorio::testing::start_serve(s_env, CARTORIO_BIN, d / "serve.log");
     s_pid = served.pid;
     s_https = served.https;
+    s_http = served.http;
     ASSERT_FALSE(s_https.empty()) << read_file(d / "serve.log");
     s_directory = s_https + "/acme/directory";
   }
@@ -143,7 +148,7 @@ class CliAcme : public ::testing::Test {
   static std::string url(const std::string& path) { return s_https + "/acme/" + path; }
 
   static inline std::unique_ptr<TempDir> s_dir;
-  static inline std::string s_env, s_root, s_pid, s_https, s_directory;
+  static inline std::string s_env, s_root, s_pid, s_https, s_http, s_directory, s_auditor_key;
   static inline int s_http01_port = 0;
   static inline int s_tls_alpn01_port = 0;
   TempDir m_dir;
@@ -185,7 +190,22 @@ TEST_F(CliAcme, CertbotObtainsRenewsAndRevokesWithHttp01) {
   auto revoked = stored(second);
   EXPECT_EQ(revoked["status"], "revoked") << revoked.dump();
 
-  // The trail: the account, the validations and both issuances.
+  // The public transparency log has both certificates (with inclusion proofs)...
+  for (const auto& serial : {first, second}) {
+    auto t = run("curl -s -o /dev/null -w '%{http_code}' " + s_http + "/transparency/certificates/" + serial);
+    EXPECT_EQ(t.out, "200") << serial;
+  }
+  // ... and the audit trail the account, the validations and the issuances (key uses by the
+  // account), and it verifies against its signed heads.
+  auto events = [&](const std::string& query) {
+    auto e = run("curl -s --cacert " + s_root + " -H 'X-API-Key: " + s_auditor_key + "' " +
+                 shell_quote(s_https + "/api/v1/audit/events?" + query));
+    return json::parse(e.out, nullptr, false);
+  };
+  const std::string account = rec["requester"].get<std::string>();
+  EXPECT_EQ(events("action=acme.account.create&actor=" + account)["events"].size(), 1u);
+  EXPECT_GE(events("action=acme.challenge.validate&actor=" + account)["events"].size(), 4u);  // 2 names x 2 orders
+  EXPECT_GE(events("target=" + second)["events"].size(), 1u);
   auto audit = run(s_env + CARTORIO_BIN " audit verify");
   EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
 }
@@ -294,11 +314,8 @@ TEST_F(CliAcme, ByHand_KeyChangeRevocationByCertificateKeyAndDeactivation) {
     auto it = answers.find(std::string(req.param("token")));
     return it == answers.end() ? cartorio::http::Response::text("", 404) : cartorio::http::Response::text(it->second);
   }));
-  cartorio::http::ServerOptions options;
-  options.listen = "127.0.0.1:" + std::to_string(s_http01_port);
-  options.threads = 1;
-  cartorio::http::Server responder(options, std::move(router));
-  ASSERT_TRUE(responder.start());
+  auto responder = cartorio::testing::start_loopback_server(std::move(router), s_http01_port);
+  ASSERT_TRUE(responder);
 
   auto key_a = acmetest::p256_key();
   auto key_b = acmetest::rsa2048_key();
@@ -411,7 +428,7 @@ TEST_F(CliAcme, ByHand_KeyChangeRevocationByCertificateKeyAndDeactivation) {
   reply = as(key_b.get(), "RS256", url("new-order"), R"({"identifiers":[{"type":"dns","value":"manual.acme.localhost"}]})");
   EXPECT_EQ(reply.status, 403);
   EXPECT_EQ(reply.body["type"], "urn:ietf:params:acme:error:unauthorized") << reply.body.dump();
-  responder.stop();
+  responder->stop();
 }
 
 TEST_F(CliAcme, ExternalAccountBindingIsRequiredWhenConfigured) {

@@ -10,6 +10,7 @@
 //   - `cartorio certs manage` registers a certificate for renewal (the `certs` spelling).
 #include "http/server.h"
 #include "support/cli_test_support.h"
+#include "support/loopback_http.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -63,12 +64,7 @@ class Receiver {
       m_bodies.push_back(json::parse(req.body(), nullptr, false));
       return cartorio::http::Response::text("", 204);
     }));
-    cartorio::http::ServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.threads = 1;
-    m_server = std::make_unique<cartorio::http::Server>(o, std::move(router));
-    auto started = m_server->start();
-    EXPECT_TRUE(started) << started.error().to_string();
+    m_server = cartorio::testing::start_loopback_server(std::move(router));
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(m_server->port()) + "/notify"; }
   std::vector<json> bodies() {

@@ -63,6 +63,19 @@ std::vector<AcmeAuthorizationRecord> authorizations_for(const std::vector<std::s
   return out;
 }
 
+// Account a1 (no EAB) with order `id` for `names`: one authorization per name, two challenges each.
+AcmeOrderRecord order_of(const std::string& id, const std::vector<std::string>& names) {
+  AcmeOrderRecord o;
+  o.id = id;
+  o.account_id = "a1";
+  o.expires_at = 5000;
+  std::string identifiers;
+  for (const auto& n : names) identifiers += (identifiers.empty() ? "" : ",") + std::string(R"({"type":"dns","value":")") + n + "\"}";
+  o.identifiers_json = "[" + identifiers + "]";
+  o.created_at = 1000;
+  return o;
+}
+
 template <class Backend>
 class AcmeStoreConformance : public ::testing::Test {
  protected:
@@ -131,12 +144,7 @@ TYPED_TEST(AcmeStoreConformance, AccountsAreUniqueByKeyAndByEabKey_AndAudited) {
 TYPED_TEST(AcmeStoreConformance, OrdersKeepTheirAuthorizationsAndChallengesInOrder) {
   auto& s = this->store();
   ASSERT_OK(s.create_acme_account(account_of("a1", "thumb-1"), event_for("acme.account.create")));
-  AcmeOrderRecord o;
-  o.id = "o1";
-  o.account_id = "a1";
-  o.expires_at = 5000;
-  o.identifiers_json = R"([{"type":"dns","value":"b.example"},{"type":"dns","value":"a.example"}])";
-  o.created_at = 1000;
+  const auto o = order_of("o1", {"b.example", "a.example"});
   ASSERT_OK(s.create_acme_order(o, authorizations_for({"b.example", "a.example"})));
   // An order whose authorization collides with an existing id: nothing of it is kept.
   AcmeOrderRecord bad = o;
@@ -165,12 +173,7 @@ TYPED_TEST(AcmeStoreConformance, OrdersKeepTheirAuthorizationsAndChallengesInOrd
 TYPED_TEST(AcmeStoreConformance, StatusMovesAreCompareAndSet) {
   auto& s = this->store();
   ASSERT_OK(s.create_acme_account(account_of("a1", "thumb-1"), event_for("acme.account.create")));
-  AcmeOrderRecord o;
-  o.id = "o1";
-  o.account_id = "a1";
-  o.expires_at = 5000;
-  o.identifiers_json = R"([{"type":"dns","value":"a.example"}])";
-  o.created_at = 1000;
+  auto o = order_of("o1", {"a.example"});
   ASSERT_OK(s.create_acme_order(o, authorizations_for({"a.example"})));
 
   auto challenge = s.get_acme_authorization("authz-a.example")->challenges[0];
