@@ -34,6 +34,10 @@ constexpr std::size_t kMaxIdentifiers = 100;
 constexpr std::size_t kMaxContacts = 10;
 constexpr std::string_view kProfile = "tls-server";
 constexpr std::string_view kIssuer = "tls";
+// Payload JSON nests at most this deep (newAccount with its binding is 3).
+constexpr int kMaxPayloadDepth = 8;
+// Validations waiting for a thread; beyond it a challenge stays pending and the client retries.
+constexpr std::size_t kMaxQueuedValidations = 256;
 
 struct Problem {
   int status = 400;
@@ -66,6 +70,8 @@ Problem problem_for(const core::Error& e) {
       return {400, "badCSR", e.message};
     case Errc::already_revoked:
       return {400, "alreadyRevoked", e.message};
+    case Errc::conflict:  // the account was deactivated by a request that committed first
+      return {403, "unauthorized", "the account is no longer valid"};
     case Errc::not_found:
       return {404, "malformed", e.message};
     default:
@@ -195,7 +201,7 @@ class AcmeServer::Impl {
               {"url", url(base, "challenge/" + authz_id + "/" + c.id)},
               {"token", c.token},
               {"status", c.status}};
-    if (c.validated_at) j["validated"] = rfc3339(*c.validated_at);
+    if (c.status == "valid" && c.validated_at) j["validated"] = rfc3339(*c.validated_at);
     if (!c.error_json.empty()) j["error"] = json::parse(c.error_json, nullptr, false);
     return j;
   }
@@ -253,6 +259,11 @@ class AcmeServer::Impl {
     r.set_header("Location", url(base, "account/" + a.id));
     return r;
   }
+  // Moves `c` from `from` to processing (compare-and-set) and queues its validation.
+  core::Result<void> start_validation(const Post& p, const store::AcmeAuthorizationRecord& a,
+                                      store::AcmeChallengeRecord& c, const std::string& from);
+  core::Result<void> resume_stale(const Post& p, store::AcmeAuthorizationRecord& a);
+  bool queue_full();
   void enqueue(Validation v);
   void validation_loop();
   void run_validation(const Validation& v);
@@ -289,7 +300,7 @@ std::optional<Response> AcmeServer::Impl::authenticate(const Request& req, KeyMo
     auto account = m_s.store->get_acme_account(id);
     if (!account) {
       if (account.error().code == Errc::not_found)
-        return fail(Problem{400, "accountDoesNotExist", "no account " + id}, out.base);
+        return fail(Problem{400, "accountDoesNotExist", "no account " + excerpt(id)}, out.base);
       return fail(account.error(), out.base);
     }
     if (account->status != "valid")
@@ -314,6 +325,8 @@ std::optional<Response> AcmeServer::Impl::authenticate(const Request& req, KeyMo
   if (!*fresh) return fail(Problem{400, "badNonce", "the nonce is unknown, used or expired"}, out.base);
 
   if (!out.jws.post_as_get()) {
+    if (!json_depth_within(out.jws.payload, kMaxPayloadDepth))
+      return fail(Problem{400, "malformed", "the payload nests too deeply"}, out.base);
     out.payload = json::parse(out.jws.payload, nullptr, false);
     if (!out.payload.is_object()) return fail(Problem{400, "malformed", "the payload must be a JSON object"}, out.base);
   }
@@ -350,7 +363,10 @@ Response AcmeServer::Impl::new_account(const Request& req) {
     return fail(Problem{403, "unauthorized", "the account with this key is " + existing->status}, p.base);
   if (existing) return account_reply(*existing, p.base, 200);
   if (existing.error().code != Errc::not_found) return fail(existing.error(), p.base);
-  if (p.payload.value("onlyReturnExisting", false))
+  const auto only_existing = p.payload.find("onlyReturnExisting");
+  if (only_existing != p.payload.end() && !only_existing->is_boolean())
+    return fail(Problem{400, "malformed", "onlyReturnExisting must be a boolean"}, p.base);
+  if (only_existing != p.payload.end() && only_existing->get<bool>())
     return fail(Problem{400, "accountDoesNotExist", "no account has this key"}, p.base);
 
   json contact = json::array();
@@ -364,7 +380,7 @@ Response AcmeServer::Impl::new_account(const Request& req) {
       if (value.rfind("mailto:", 0) != 0)
         return fail(Problem{400, "unsupportedContact", "only mailto: contacts are supported"}, p.base);
       if (!pki::is_valid_email(value.substr(7)))
-        return fail(Problem{400, "invalidContact", "'" + value + "' is not a valid address"}, p.base);
+        return fail(Problem{400, "invalidContact", "'" + excerpt(value) + "' is not a valid address"}, p.base);
       contact.push_back(value);
     }
   }
@@ -474,6 +490,7 @@ Response AcmeServer::Impl::key_change(const Request& req) {
   if (p.payload.is_null()) return fail(Problem{400, "malformed", "keyChange needs an inner JWS"}, p.base);
   JwsParseOptions inner_options;
   inner_options.require_nonce = false;
+  inner_options.forbid_nonce = false;  // the inner JWS MAY omit it (RFC 8555 7.3.5)
   auto inner = parse_jws(p.payload.dump(), inner_options);
   if (!inner) return fail(inner.error(), p.base);
   if (!inner->jwk) return fail(Problem{400, "malformed", "the inner JWS must carry the new key as jwk"}, p.base);
@@ -575,6 +592,7 @@ Response AcmeServer::Impl::new_order(const Request& req) {
 
 core::Result<store::AcmeOrderRecord> AcmeServer::Impl::owned_order(const Post& p, std::string_view id) {
   auto order = m_s.store->get_acme_order(std::string(id));
+  if (!order && order.error().code == Errc::not_found) return core::Error(Errc::not_found, "no such order");
   if (!order) return order.error();
   // Someone else's order is indistinguishable from none.
   if (order->account_id != p.account->id) return core::Error(Errc::not_found, "no such order");
@@ -583,6 +601,7 @@ core::Result<store::AcmeOrderRecord> AcmeServer::Impl::owned_order(const Post& p
 
 core::Result<store::AcmeAuthorizationRecord> AcmeServer::Impl::owned_authorization(const Post& p, std::string_view id) {
   auto a = m_s.store->get_acme_authorization(std::string(id));
+  if (!a && a.error().code == Errc::not_found) return core::Error(Errc::not_found, "no such authorization");
   if (!a) return a.error();
   if (a->account_id != p.account->id) return core::Error(Errc::not_found, "no such authorization");
   return a;
@@ -649,6 +668,7 @@ Response AcmeServer::Impl::authorization(const Request& req) {
     if (!again) return fail(again.error(), p.base);
     a = std::move(again);
   }
+  if (auto resumed = resume_stale(p, *a); !resumed) return fail(resumed.error(), p.base);
   return finish_status(authorization_json(*a, p.base), p.base, 200);
 }
 
@@ -664,19 +684,46 @@ Response AcmeServer::Impl::challenge(const Request& req) {
   if (!p.payload.is_null() && c->status == "pending") {
     if (authorization_status(*a) != "pending")
       return fail(Problem{400, "malformed", "the authorization is " + authorization_status(*a)}, p.base);
-    store::AcmeChallengeRecord next = *c;
-    next.status = "processing";
-    auto moved = m_s.store->update_acme_challenge(next, "pending");
-    if (!moved) return fail(moved.error(), p.base);
-    if (*moved) {
-      enqueue(Validation{p.account->id, a->id, c->id, c->type, a->identifier_value, c->token,
-                         key_authorization(c->token, *p.key)});
-      *c = next;
+    if (queue_full()) {
+      Response busy = fail(Problem{429, "rateLimited", "validations are queued: try again shortly"}, p.base);
+      busy.set_header("Retry-After", "10");
+      return busy;
     }
+    auto started = start_validation(p, *a, *c, "pending");
+    if (!started) return fail(started.error(), p.base);
   }
+  if (auto resumed = resume_stale(p, *a); !resumed) return fail(resumed.error(), p.base);
   Response r = finish_status(challenge_json(*c, a->id, p.base), p.base, 200);
   r.headers().add("Link", "<" + url(p.base, "authz/" + a->id) + ">;rel=\"up\"");
   return r;
+}
+
+core::Result<void> AcmeServer::Impl::start_validation(const Post& p, const store::AcmeAuthorizationRecord& a,
+                                                      store::AcmeChallengeRecord& c, const std::string& from) {
+  store::AcmeChallengeRecord next = c;
+  next.status = "processing";
+  next.validated_at = now();  // while processing: when it started (a stale one is resumed)
+  CARTORIO_TRY(bool moved, m_s.store->update_acme_challenge(next, from));
+  if (!moved) return core::ok();  // another request or instance took it
+  enqueue(Validation{p.account->id, a.id, c.id, c.type, a.identifier_value, c.token, key_authorization(c.token, *p.key)});
+  c = next;
+  return core::ok();
+}
+
+core::Result<void> AcmeServer::Impl::resume_stale(const Post& p, store::AcmeAuthorizationRecord& a) {
+  // A validation lost with its process (crash, restart: the queue is in memory) leaves its
+  // challenge processing; whoever polls next starts it again.
+  const auto stale_before = now() - std::chrono::duration_cast<std::chrono::seconds>(m_o.processing_timeout).count();
+  for (auto& c : a.challenges) {
+    if (c.status != "processing" || !c.validated_at || *c.validated_at > stale_before || queue_full()) continue;
+    CARTORIO_TRY_VOID(start_validation(p, a, c, "processing"));
+  }
+  return core::ok();
+}
+
+bool AcmeServer::Impl::queue_full() {
+  std::lock_guard lock(m_mutex);
+  return m_queue.size() >= kMaxQueuedValidations;
 }
 
 void AcmeServer::Impl::enqueue(Validation v) {
@@ -693,12 +740,18 @@ void AcmeServer::Impl::validation_loop() {
     {
       std::unique_lock lock(m_mutex);
       m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
-      if (m_queue.empty()) return;  // stopping, nothing left
+      // Stopping: what is queued stays processing in the store and is resumed when polled.
+      if (m_stopping) return;
       v = std::move(m_queue.front());
       m_queue.pop_front();
       ++m_running;
     }
-    run_validation(v);
+    try {
+      run_validation(v);
+    } catch (const std::exception& e) {
+      // Left processing: resumed when polled. One validation must not take the server down.
+      core::log::error("acme.validation_failed", {{"name", v.name}, {"error", e.what()}});
+    }
     {
       std::lock_guard lock(m_mutex);
       --m_running;
@@ -717,6 +770,7 @@ void AcmeServer::Impl::run_validation(const Validation& v) {
     next.validated_at = now();
   } else {
     next.status = "invalid";
+    next.validated_at.reset();
     next.error_json = json{{"type", std::string(kErrorPrefix) + result.failure.type},
                            {"detail", result.failure.detail},
                            {"status", 403}}
@@ -768,6 +822,18 @@ Response AcmeServer::Impl::finalize(const Request& req) {
     asked.insert(std::move(n));
   }
   if (asked != wanted) return fail(Problem{400, "badCSR", "the CSR's names are not the order's identifiers"}, p.base);
+  if (auto csr_key = jwk_from_public_key(csr->public_key.get()); csr_key && csr_key->thumbprint == p.key->thumbprint)
+    return fail(Problem{400, "badCSR", "the certificate key must not be the account key"}, p.base);
+  // Every authorization must still be valid: one deactivated since the order became ready
+  // withdraws the consent.
+  for (const auto& id : order->authorization_ids) {
+    auto a = m_s.store->get_acme_authorization(id);
+    if (!a) return fail(a.error(), p.base);
+    if (authorization_status(*a) != "valid")
+      return fail(Problem{403, "unauthorized", "the authorization for " + a->identifier_value + " is " +
+                                                   authorization_status(*a)},
+                  p.base);
+  }
   const int cn_at = X509_NAME_get_index_by_NID(csr->subject.get(), NID_commonName, -1);
   if (cn_at >= 0) {
     const ASN1_STRING* cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(csr->subject.get(), cn_at));
@@ -792,6 +858,13 @@ Response AcmeServer::Impl::finalize(const Request& req) {
   store::AcmeOrderRecord done = processing;
   if (!issued) {
     const Problem problem = problem_for(issued.error());
+    if (problem.status >= 500) {
+      // The CA, not the request, failed (key store down, CA offline): the order stays ready
+      // for another finalize.
+      done.status = "ready";
+      (void)m_s.store->update_acme_order(done, "processing");
+      return fail(problem, p.base);
+    }
     done.status = "invalid";
     done.error_json = json{{"type", std::string(kErrorPrefix) + problem.type}, {"detail", problem.detail}}.dump();
     (void)m_s.store->update_acme_order(done, "processing");
@@ -828,9 +901,10 @@ Response AcmeServer::Impl::revoke(const Request& req) {
     return fail(Problem{400, "malformed", "revokeCert needs {\"certificate\": base64url DER}"}, p.base);
   int reason = 0;
   if (p.payload.contains("reason")) {
-    if (!p.payload["reason"].is_number_integer())
+    const auto& r = p.payload["reason"];
+    if (!r.is_number_integer() || r.get<std::int64_t>() < 0 || r.get<std::int64_t>() > 10)
       return fail(Problem{400, "badRevocationReason", "reason is an RFC 5280 code"}, p.base);
-    reason = p.payload["reason"].get<int>();
+    reason = static_cast<int>(r.get<std::int64_t>());
   }
   if (!allowed_reason(reason))
     return fail(Problem{400, "badRevocationReason", "allowed reasons: 0, 1, 3, 4, 5"}, p.base);
@@ -866,7 +940,17 @@ Response AcmeServer::Impl::revoke(const Request& req) {
 
 core::Result<void> AcmeServer::Impl::add_routes(http::Router& router) {
   auto bind = [this](Response (Impl::*handler)(const Request&)) {
-    return [this, handler](const Request& req) { return (this->*handler)(req); };
+    return [this, handler](const Request& req) {
+      try {
+        return (this->*handler)(req);
+      } catch (const std::exception& e) {
+        // A client's JSON of an unexpected shape that a check missed: still an ACME problem
+        // document with a fresh nonce, not the router's generic 500.
+        core::log::error("acme.handler_exception", {{"route", req.path()}, {"error", e.what()}});
+        auto b = base(req);
+        return fail(Problem{500, "serverInternal", "the server could not complete the request"}, b ? *b : std::string());
+      }
+    };
   };
   CARTORIO_TRY_VOID(router.get("/acme/directory", bind(&Impl::directory)));
   CARTORIO_TRY_VOID(router.get("/acme/new-nonce", bind(&Impl::nonce)));

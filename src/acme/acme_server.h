@@ -37,6 +37,9 @@ struct AcmeOptions {
   std::chrono::hours order_lifetime{24 * 7};
   std::chrono::minutes nonce_lifetime{60};
   int validation_threads = 2;
+  // A challenge processing for longer (its validation lost with a crashed or restarted
+  // process) is started again when polled. Keep it above the validation time limit.
+  std::chrono::seconds processing_timeout{120};
 };
 
 struct AcmeServices {

@@ -25,8 +25,8 @@ constexpr int kMaxRsaBits = 8192;
 // exponent makes every verification as slow as a private-key operation.
 constexpr std::size_t kMaxRsaExponentBytes = 8;
 
-// A short printable excerpt of untrusted text for messages: a value can be 64 KiB long, and
-// the message ends up in logs and in JSON problem documents.
+}  // namespace
+
 std::string excerpt(std::string_view s) {
   constexpr std::size_t kMax = 24;
   std::string out;
@@ -34,6 +34,8 @@ std::string excerpt(std::string_view s) {
   if (s.size() > kMax) out += "...";
   return out;
 }
+
+namespace {
 
 Error malformed(std::string msg) { return {Errc::malformed_input, std::move(msg)}; }
 
@@ -207,8 +209,33 @@ core::Result<Jwk> jwk_from_public_key(EVP_PKEY* key) {
   return parse_jwk(j);
 }
 
+bool json_depth_within(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+namespace {
+// A flattened JWS is one flat object; a protected header holds at most a JWK object.
+constexpr int kMaxJsonDepth = 4;
+}  // namespace
+
 core::Result<JwsMessage> parse_jws(std::string_view body, const JwsParseOptions& options) {
   if (body.size() > kMaxJwsBytes) return malformed("JWS larger than 64 KiB");
+  if (!json_depth_within(body, kMaxJsonDepth)) return malformed("request body nests too deeply");
   const json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return malformed("request body is not valid JSON");
   if (!doc.is_object()) return malformed("request body is not a JSON object (flattened JWS)");
@@ -233,6 +260,8 @@ core::Result<JwsMessage> parse_jws(std::string_view body, const JwsParseOptions&
   msg.payload_b64 = *payload_b64;
   msg.payload = crypto::to_string(payload);
 
+  if (!json_depth_within(crypto::to_string(header_bytes), kMaxJsonDepth))
+    return malformed("JWS protected header nests too deeply");
   const json header = json::parse(header_bytes.begin(), header_bytes.end(), nullptr, /*allow_exceptions=*/false);
   if (header.is_discarded() || !header.is_object()) return malformed("JWS protected header is not a JSON object");
 
@@ -261,7 +290,7 @@ core::Result<JwsMessage> parse_jws(std::string_view body, const JwsParseOptions&
     if (!nonce || nonce->empty()) return malformed("JWS protected header: \"nonce\" is missing, empty or not a string");
     if (!crypto::from_base64url(*nonce)) return malformed("JWS protected header: \"nonce\" is not base64url");
     msg.nonce = *nonce;
-  } else if (header.contains("nonce")) {
+  } else if (options.forbid_nonce && header.contains("nonce")) {
     return malformed("JWS protected header: an inner JWS must not carry a \"nonce\"");
   }
 

@@ -53,7 +53,9 @@ core::Result<Jwk> jwk_from_public_key(EVP_PKEY* key);  // RSA or EC P-256/P-384 
 
 struct JwsParseOptions {
   bool require_nonce = true;  // outer ACME requests: yes; key-change inner JWS and EAB inner JWS: no
-                              // (and when false, a nonce present is refused: RFC 8555 7.3.5 / 7.3.4)
+  // Without require_nonce: refuse a nonce that is present (the EAB inner JWS, RFC 8555 7.3.4),
+  // or ignore it (false: the key-change inner JWS, which MAY omit it, 7.3.5).
+  bool forbid_nonce = true;
   bool allow_hmac = false;    // only for the External Account Binding inner JWS (HS256, kid = EAB key id)
 };
 struct JwsMessage {
@@ -77,6 +79,16 @@ struct JwsMessage {
 // refused (we understand no extensions); "b64" other than true refused. Strict base64url
 // everywhere (crypto::from_base64url); the signature must not be empty. Duplicate JSON member
 // names: the last one wins (RFC 7515 4 allows this), consistently for header and signature.
+// A short printable excerpt of untrusted text for messages (at most 24 characters, quotes
+// and control characters replaced): a value can be 64 KiB long, and messages end up in logs
+// and in problem documents.
+std::string excerpt(std::string_view s);
+
+// Whether JSON text nests objects/arrays at most `max_depth` deep (brackets inside strings
+// do not count). Checked before parsing untrusted JSON: copying or serialising a deeply
+// nested nlohmann::json recurses, and a request must not be able to exhaust a thread's stack.
+bool json_depth_within(std::string_view text, int max_depth);
+
 core::Result<JwsMessage> parse_jws(std::string_view body, const JwsParseOptions& options = {});
 // Checks alg matches the key (RS256 <-> RSA, ES256 <-> P-256, ES384 <-> P-384; else
 // Errc::not_supported) and verifies the signature over protected_b64 + "." + payload_b64.

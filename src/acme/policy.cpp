@@ -1,5 +1,7 @@
 #include "acme/policy.h"
 
+#include "acme/jws.h"
+
 #include "pki/csr_validator.h"
 
 #include <arpa/inet.h>
@@ -54,14 +56,14 @@ core::Result<std::string> IdentifierPolicy::check(std::string_view name) const {
   if (n.rfind("*.", 0) == 0)
     return Error(Errc::invalid_san, "wildcard names need dns-01 validation, which this server does not offer");
   if (n.empty() || n.size() > 253 || n.back() == '.' || !pki::is_valid_dns_name(n, false))
-    return Error(Errc::invalid_san, "'" + std::string(name) + "' is not a valid DNS name");
+    return Error(Errc::invalid_san, "'" + excerpt(name) + "' is not a valid DNS name");
   for (const auto& zone : m_zones) {
     if (n == zone) return n;
     if (n.size() > zone.size() && n.compare(n.size() - zone.size(), zone.size(), zone) == 0 &&
         n[n.size() - zone.size() - 1] == '.')
       return n;
   }
-  return Error(Errc::permission_denied, "'" + n + "' is outside the domains this server issues for");
+  return Error(Errc::permission_denied, "'" + excerpt(n) + "' is outside the domains this server issues for");
 }
 
 core::Result<NetworkPolicy> NetworkPolicy::parse(std::string_view comma_separated) {
@@ -104,11 +106,35 @@ bool prefix_matches(const std::uint8_t* a, const std::uint8_t* b, int prefix) {
 }
 
 // Never a validation target: 0.0.0.0/8, 169.254/16 (link-local: cloud metadata), 224/4
-// (multicast) and above (reserved, broadcast); ::, fe80::/10, ff00::/8.
+// (multicast) and above (reserved, broadcast), 100.100.100.200 (a cloud's metadata service
+// inside 100.64/10); ::, fe80::/10, ff00::/8, fd00:ec2::254 (a cloud's IPv6 metadata).
 bool always_refused(int family, const std::uint8_t* b) {
-  if (family == AF_INET) return b[0] == 0 || (b[0] == 169 && b[1] == 254) || b[0] >= 224;
+  if (family == AF_INET)
+    return b[0] == 0 || (b[0] == 169 && b[1] == 254) || b[0] >= 224 ||
+           (b[0] == 100 && b[1] == 100 && b[2] == 100 && b[3] == 200);
   static const std::uint8_t zero[16] = {};
-  return std::memcmp(b, zero, 16) == 0 || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || b[0] == 0xff;
+  static const std::uint8_t ec2_metadata[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+  return std::memcmp(b, zero, 16) == 0 || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || b[0] == 0xff ||
+         std::memcmp(b, ec2_metadata, 16) == 0;
+}
+
+// An IPv6 address that carries an IPv4 one the network would reach: IPv4-mapped
+// (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+// Writes the IPv4 address to `v4` and returns true for those.
+bool embedded_ipv4(const std::uint8_t* b, std::uint8_t* v4) {
+  static const std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static const std::uint8_t compatible[12] = {};
+  static const std::uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (std::memcmp(b, mapped, 12) == 0 || std::memcmp(b, nat64, 12) == 0 ||
+      (std::memcmp(b, compatible, 12) == 0 && !(b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] <= 1))) {
+    std::memcpy(v4, b + 12, 4);
+    return true;
+  }
+  if (b[0] == 0x20 && b[1] == 0x02) {
+    std::memcpy(v4, b + 2, 4);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -120,10 +146,12 @@ bool NetworkPolicy::allows(const sockaddr* address) const {
     std::memcpy(bytes, &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, 4);
   } else if (family == AF_INET6) {
     std::memcpy(bytes, &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, 16);
-    // An IPv4-mapped IPv6 address is judged as the IPv4 address it maps.
-    static const std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(bytes, mapped, 12) == 0) {
-      std::memmove(bytes, bytes + 12, 4);
+    // Judged as the IPv4 address it carries (and refused if either form is).
+    std::uint8_t v4[4];
+    if (embedded_ipv4(bytes, v4)) {
+      if (always_refused(AF_INET6, bytes)) return false;
+      std::memset(bytes, 0, sizeof bytes);
+      std::memcpy(bytes, v4, 4);
       family = AF_INET;
     }
   } else {

@@ -55,6 +55,7 @@ core::Result<std::unique_ptr<acme::AcmeServer>> open_acme_server(const Runtime& 
   o.require_eab = cfg.require_eab;
   o.new_orders_per_hour = cfg.new_orders_per_hour;
   o.validity_days = cfg.validity_days;
+  o.processing_timeout = std::chrono::seconds(2 * cfg.validation_timeout_seconds + 60);
   return std::make_unique<acme::AcmeServer>(std::move(s), std::move(o));
 }
 

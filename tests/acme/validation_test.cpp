@@ -73,12 +73,19 @@ TEST(AcmeNetworkPolicy, MatchesPrefixesAndAlwaysRefusesLinkLocalAndMulticast) {
   EXPECT_FALSE(allows(*p, "ff02::1"));
   EXPECT_FALSE(allows(*p, "::"));
   EXPECT_FALSE(allows(*p, "::ffff:169.254.169.254"));
+  EXPECT_FALSE(allows(*p, "100.100.100.200"));       // a cloud metadata service inside 100.64/10
+  EXPECT_FALSE(allows(*p, "fd00:ec2::254"));         // ... and one inside fc00::/7
+  EXPECT_FALSE(allows(*p, "64:ff9b::a9fe:a9fe"));    // NAT64 of 169.254.169.254
+  EXPECT_FALSE(allows(*p, "2002:a9fe:a9fe::1"));     // 6to4 of it
+  EXPECT_FALSE(allows(*p, "::a9fe:a9fe"));           // IPv4-compatible form of it
+  EXPECT_TRUE(allows(*p, "64:ff9b::a00:1"));         // NAT64 of 10.0.0.1: judged as 10.0.0.1
 
   auto narrow = NetworkPolicy::parse("192.168.1.0/25");
   ASSERT_TRUE(narrow);
   EXPECT_FALSE(allows(*narrow, "192.168.1.128"));
   EXPECT_FALSE(allows(*narrow, "127.0.0.1"));
   EXPECT_FALSE(allows(*narrow, "::1"));
+  EXPECT_FALSE(allows(*narrow, "64:ff9b::7f00:1"));  // NAT64 of 127.0.0.1 is not in 192.168.1.0/25
   for (const char* bad : {"10.0.0.0/33", "::1/129", "10.0.0/8", "host.example", "10.0.0.0/", "10.0.0.0/x"})
     EXPECT_FALSE(NetworkPolicy::parse(bad)) << bad;
 }

@@ -392,6 +392,29 @@ TEST_F(CliAcme, ByHand_KeyChangeRevocationByCertificateKeyAndDeactivation) {
   ASSERT_EQ(split.exit_code, 0) << split.err;
   expect_verifies(tmp("part1.pem"), tmp("part2.pem"));
 
+  // Another account sees none of it and cannot revoke it.
+  auto key_c = acmetest::p384_key();
+  reply = post(url("new-account"), acmetest::sign_flattened_jws(key_c.get(), "ES384",
+                                                                json{{"jwk", acmetest::public_jwk_json(key_c.get())},
+                                                                     {"nonce", nonce()}, {"url", url("new-account")}},
+                                                                "{}"));
+  ASSERT_EQ(reply.status, 201) << reply.body.dump();
+  const std::string intruder = reply.location;
+  auto as_c = [&](const std::string& u, const std::string& payload) {
+    return post(u, acmetest::sign_flattened_jws(key_c.get(), "ES384",
+                                                json{{"kid", intruder}, {"nonce", nonce()}, {"url", u}}, payload));
+  };
+  EXPECT_EQ(as_c(order, "").status, 404);
+  EXPECT_EQ(as_c(authz, "").status, 404);
+  EXPECT_EQ(as_c(cert_url, "").status, 404);
+  EXPECT_EQ(as_c(finalize, csr_for("manual.acme.localhost")).status, 404);
+  EXPECT_EQ(as_c(account, "").status, 403);
+  auto der_first = run("openssl x509 -in " + tmp("part1.pem").string() + " -outform DER -out " + tmp("leaf.der").string());
+  ASSERT_EQ(der_first.exit_code, 0);
+  reply = as_c(url("revoke-cert"), json{{"certificate", acmetest::b64url(read_file(tmp("leaf.der")))}}.dump());
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(reply.body["type"], "urn:ietf:params:acme:error:unauthorized") << reply.body.dump();
+
   // Key change to an RSA key: the old key no longer speaks for the account, the new one does.
   const std::string inner = acmetest::sign_flattened_jws(key_b.get(), "RS256", json{{"jwk", jwk_b}, {"url", url("key-change")}},
                                                          json{{"account", account}, {"oldKey", jwk_a}}.dump());
@@ -403,8 +426,6 @@ TEST_F(CliAcme, ByHand_KeyChangeRevocationByCertificateKeyAndDeactivation) {
   EXPECT_EQ(reply.status, 200) << reply.body.dump();
 
   // Revocation signed by the certificate's own key (jwk), then once more.
-  auto der = run("openssl x509 -in " + tmp("part1.pem").string() + " -outform DER -out " + tmp("leaf.der").string());
-  ASSERT_EQ(der.exit_code, 0);
   const json leaf_jwk = acmetest::public_jwk_json(leaf.get());
   const std::string revoke_payload = json{{"certificate", acmetest::b64url(read_file(tmp("leaf.der")))}, {"reason", 1}}.dump();
   auto revoke = [&] {
@@ -444,6 +465,13 @@ TEST_F(CliAcme, ExternalAccountBindingIsRequiredWhenConfigured) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json eab = json::parse(r.out);
   auto served = cartorio::testing::start_serve(env, CARTORIO_BIN, d / "serve.log");
+  // Stopped however the test ends (an ASSERT returns early).
+  struct Stop {
+    std::string pid;
+    ~Stop() {
+      if (!pid.empty()) run("kill " + pid + " 2>/dev/null || true");
+    }
+  } stop{served.pid};
   ASSERT_FALSE(served.https.empty()) << read_file(d / "serve.log");
   const std::string new_account = served.https + "/acme/new-account";
   auto fresh_nonce = [&] {
@@ -484,7 +512,19 @@ TEST_F(CliAcme, ExternalAccountBindingIsRequiredWhenConfigured) {
                                            {"externalAccountBinding", binding(eab["hmac_key"].get<std::string>())}}));
   EXPECT_EQ(status, 201) << body.dump();
   EXPECT_EQ(body["status"], "valid");
-  run("kill " + served.pid);
+  // The same EAB key for a second account: refused (it binds one account).
+  auto second = acmetest::p256_key();
+  const json second_jwk = acmetest::public_jwk_json(second.get());
+  const auto mac_key = cartorio::crypto::from_base64url(eab["hmac_key"].get<std::string>());
+  ASSERT_TRUE(mac_key);
+  const json reused = json::parse(
+      acmetest::sign_flattened_jws_hmac(*mac_key, json{{"kid", eab["kid"]}, {"url", new_account}}, second_jwk.dump()));
+  std::tie(status, body) =
+      send(acmetest::sign_flattened_jws(second.get(), "ES256",
+                                        json{{"jwk", second_jwk}, {"nonce", fresh_nonce()}, {"url", new_account}},
+                                        json{{"externalAccountBinding", reused}}.dump()));
+  EXPECT_EQ(status, 403);
+  EXPECT_EQ(body["type"], "urn:ietf:params:acme:error:unauthorized") << body.dump();
 }
 
 }  // namespace

@@ -133,6 +133,12 @@ TYPED_TEST(AcmeStoreConformance, AccountsAreUniqueByKeyAndByEabKey_AndAudited) {
   EXPECT_EQ(again->key_thumbprint, "thumb-new");
   EXPECT_EQ(again->status, "deactivated");
   EXPECT_EQ(again->contact_json, R"(["mailto:ops@example.org"])");
+  // A deactivated account is not changed again, not even back to valid (a request that
+  // authenticated before the deactivation committed).
+  auto revived = *again;
+  revived.status = "valid";
+  EXPECT_EQ(s.update_acme_account(revived, event_for("acme.account.update")).error().code, Errc::conflict);
+  EXPECT_EQ(s.get_acme_account("a1")->status, "deactivated");
 
   cartorio::store::AuditFilter f;
   f.action = "acme.account.create";
@@ -170,6 +176,12 @@ TYPED_TEST(AcmeStoreConformance, OrdersKeepTheirAuthorizationsAndChallengesInOrd
   EXPECT_EQ(*ids, std::vector<std::string>{"o1"});
 }
 
+// The moved/not-moved answer of a compare-and-set, failing the test on a store error.
+bool moved(const cartorio::core::Result<bool>& r) {
+  EXPECT_TRUE(r) << r.error().to_string();
+  return r && *r;
+}
+
 TYPED_TEST(AcmeStoreConformance, StatusMovesAreCompareAndSet) {
   auto& s = this->store();
   ASSERT_OK(s.create_acme_account(account_of("a1", "thumb-1"), event_for("acme.account.create")));
@@ -178,26 +190,26 @@ TYPED_TEST(AcmeStoreConformance, StatusMovesAreCompareAndSet) {
 
   auto challenge = s.get_acme_authorization("authz-a.example")->challenges[0];
   challenge.status = "processing";
-  EXPECT_TRUE(*s.update_acme_challenge(challenge, "pending"));
-  EXPECT_FALSE(*s.update_acme_challenge(challenge, "pending"));  // the second instance loses
+  EXPECT_TRUE(moved(s.update_acme_challenge(challenge, "pending")));
+  EXPECT_FALSE(moved(s.update_acme_challenge(challenge, "pending")));  // the second instance loses
   challenge.status = "valid";
   challenge.validated_at = 1234;
-  EXPECT_TRUE(*s.update_acme_challenge(challenge, "processing"));
-  EXPECT_TRUE(*s.update_acme_authorization("authz-a.example", "pending", "valid"));
-  EXPECT_FALSE(*s.update_acme_authorization("authz-a.example", "pending", "invalid"));
+  EXPECT_TRUE(moved(s.update_acme_challenge(challenge, "processing")));
+  EXPECT_TRUE(moved(s.update_acme_authorization("authz-a.example", "pending", "valid")));
+  EXPECT_FALSE(moved(s.update_acme_authorization("authz-a.example", "pending", "invalid")));
   auto authz = s.get_acme_authorization("authz-a.example");
   EXPECT_EQ(authz->status, "valid");
   EXPECT_EQ(authz->challenges[0].status, "valid");
   EXPECT_EQ(authz->challenges[0].validated_at, 1234);
 
   o.status = "ready";
-  EXPECT_TRUE(*s.update_acme_order(o, "pending"));
+  EXPECT_TRUE(moved(s.update_acme_order(o, "pending")));
   o.status = "processing";
-  EXPECT_TRUE(*s.update_acme_order(o, "ready"));
-  EXPECT_FALSE(*s.update_acme_order(o, "ready"));  // finalized once only
+  EXPECT_TRUE(moved(s.update_acme_order(o, "ready")));
+  EXPECT_FALSE(moved(s.update_acme_order(o, "ready")));  // finalized once only
   o.status = "valid";
   o.certificate_serial = "1a2b";
-  EXPECT_TRUE(*s.update_acme_order(o, "processing"));
+  EXPECT_TRUE(moved(s.update_acme_order(o, "processing")));
   auto by_cert = s.find_acme_order_by_certificate("1a2b");
   ASSERT_OK(by_cert);
   EXPECT_EQ(by_cert->id, "o1");

@@ -131,14 +131,17 @@ core::Result<void> SqlStore::update_acme_account(const AcmeAccountRecord& rec, c
   CARTORIO_TRY(auto conn, connection(op));
   auto tx = SqlTransaction::begin(*conn, TxMode::immediate);
   if (!tx) return in(op, tx.error());
-  auto r = conn->query("UPDATE acme_accounts SET key_thumbprint = ?, jwk = ?, status = ?, contact = ? WHERE id = ?",
-                       {rec.key_thumbprint, rec.jwk_json, rec.status, rec.contact_json, rec.id}, StatementKind::write);
+  // Only a valid account changes (RFC 8555 7.3.6): a request that authenticated just before a
+  // deactivation committed cannot write the account back to valid.
+  auto r = conn->query(
+      "UPDATE acme_accounts SET key_thumbprint = ?, jwk = ?, status = ?, contact = ? WHERE id = ? AND status = 'valid'",
+      {rec.key_thumbprint, rec.jwk_json, rec.status, rec.contact_json, rec.id}, StatementKind::write);
   if (!r) {
     if (r.error().code == Errc::already_exists)
       return Error(Errc::already_exists, std::string(op) + ": the new key belongs to another account");
     return in(op, r.error());
   }
-  if (r->affected_rows == 0) return Error(Errc::not_found, std::string(op) + ": no account " + rec.id);
+  if (r->affected_rows == 0) return Error(Errc::conflict, std::string(op) + ": no valid account " + rec.id);
   CARTORIO_TRY_VOID(insert_audit_event(*conn, event, op));
   auto committed = tx->commit();
   if (!committed) return in(op, committed.error());
