@@ -1,6 +1,7 @@
 #include "acme/acme_server.h"
 
 #include "acme/jws.h"
+#include "acme/nonces.h"
 #include "core/log.h"
 #include "crypto/primitives.h"
 #include "crypto/x509.h"
@@ -109,7 +110,10 @@ bool allowed_reason(int reason) {
 
 class AcmeServer::Impl {
  public:
-  Impl(AcmeServices s, AcmeOptions o) : m_s(std::move(s)), m_o(std::move(o)) {
+  Impl(AcmeServices s, AcmeOptions o)
+      : m_s(std::move(s)),
+        m_o(std::move(o)),
+        m_nonces(*m_s.cache, *m_s.clock, std::chrono::duration_cast<std::chrono::seconds>(m_o.nonce_lifetime)) {
     for (int i = 0; i < std::max(1, m_o.validation_threads); ++i) m_threads.emplace_back([this] { validation_loop(); });
   }
   ~Impl() {
@@ -157,11 +161,7 @@ class AcmeServer::Impl {
   }
   std::string url(const std::string& base, std::string_view path) const { return base + "/acme/" + std::string(path); }
 
-  core::Result<std::string> new_nonce() {
-    std::string nonce = random_id();
-    CARTORIO_TRY_VOID(m_s.cache->set("acme:nonce:" + nonce, "1", m_o.nonce_lifetime));
-    return nonce;
-  }
+  core::Result<std::string> new_nonce() { return m_nonces.issue(); }
   // Every ACME response carries a fresh nonce and the directory link (RFC 8555 6.5, 7.1).
   Response finish(Response r, const std::string& base) {
     if (auto nonce = new_nonce()) r.set_header("Replay-Nonce", *nonce);
@@ -270,6 +270,7 @@ class AcmeServer::Impl {
 
   AcmeServices m_s;
   AcmeOptions m_o;
+  NonceIssuer m_nonces;
   std::mutex m_mutex;
   std::condition_variable m_wake;
   std::condition_variable m_idle;
@@ -320,7 +321,7 @@ std::optional<Response> AcmeServer::Impl::authenticate(const Request& req, KeyMo
     return fail(Problem{400, "malformed", "JWS verification failed: " + verified.error().message}, out.base);
   }
   // The nonce last: a forged request does not use up a client's nonce.
-  auto fresh = m_s.cache->erase("acme:nonce:" + out.jws.nonce);
+  auto fresh = m_nonces.redeem(out.jws.nonce);
   if (!fresh) return fail(fresh.error(), out.base);
   if (!*fresh) return fail(Problem{400, "badNonce", "the nonce is unknown, used or expired"}, out.base);
 

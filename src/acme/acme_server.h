@@ -2,8 +2,8 @@
 // Account Binding and key change), orders, authorizations, http-01 and tls-alpn-01
 // challenges, finalize, certificate download and revocation. docs/acme.md.
 //
-// Every POST is a JWS (acme/jws.h) whose nonce is taken from the cache exactly once and whose
-// "url" must be the URL it was sent to. Requests are judged by the account key alone: no
+// Every POST is a JWS (acme/jws.h) whose nonce (acme/nonces.h) is redeemed exactly once and
+// whose "url" must be the URL it was sent to. Requests are judged by the account key alone: no
 // bearer token or client certificate is involved. Validation runs on the server's own
 // threads, never in the request: a challenge POST answers "processing" at once.
 //

@@ -1,5 +1,7 @@
 #include "acme/validation.h"
 
+#include "acme/jws.h"
+
 #include "crypto/bytes.h"
 #include "crypto/ossl.h"
 #include "crypto/primitives.h"
@@ -20,6 +22,7 @@
 #include <cstring>
 #include <strings.h>
 #include <memory>
+#include <optional>
 
 namespace cartorio::acme {
 
@@ -178,43 +181,110 @@ ValidationResult NetworkValidator::validate(const std::string& challenge_type, c
   return last;
 }
 
+namespace {
+
+// The parts of an absolute URL curl parsed; nullopt when it is not http(s)://host[:port]/...
+struct UrlParts {
+  std::string scheme;
+  std::string host;
+  int port = 0;
+};
+std::optional<UrlParts> parse_url(const std::string& url) {
+  struct UrlDeleter {
+    void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+  };
+  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  auto part = [&](CURLUPart which, unsigned flags) -> std::optional<std::string> {
+    char* value = nullptr;
+    if (curl_url_get(u.get(), which, &value, flags) != CURLUE_OK || value == nullptr) return std::nullopt;
+    std::string out(value);
+    curl_free(value);
+    return out;
+  };
+  auto scheme = part(CURLUPART_SCHEME, 0);
+  auto host = part(CURLUPART_HOST, 0);
+  auto port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  if (!scheme || !host || !port || (*scheme != "http" && *scheme != "https")) return std::nullopt;
+  if (host->empty() || host->front() == '[') return std::nullopt;  // an address literal, not a name
+  return UrlParts{*scheme, *host, std::atoi(port->c_str())};
+}
+
+}  // namespace
+
 ValidationResult NetworkValidator::http01(const std::string& name, const std::string& address, const std::string& token,
                                           const std::string& key_authorization) const {
   if (!http::curl_ready()) return fail("serverInternal", "libcurl failed to initialise", address);
-  http::CurlHandle curl(curl_easy_init());
-  if (!curl) return fail("serverInternal", "libcurl failed to initialise", address);
-  const std::string port = std::to_string(m_options.http01_port);
-  const std::string url = "http://" + name + ":" + port + "/.well-known/acme-challenge/" + token;
-  // Pinned to the address the policy allowed: curl does not resolve the name again.
-  const std::string pin = name + ":" + port + ":" + (address.find(':') != std::string::npos ? "[" + address + "]" : address);
-  http::CurlList resolve;
-  if (!http::curl_append(resolve, pin.c_str())) return fail("serverInternal", "out of memory", address);
-  std::string body;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_RESOLVE, resolve.get());
-  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http");
-  curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could lead anywhere
-  curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(m_options.timeout.count() * 1000));
-  curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "cartorio-acme-validator");
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect_body);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
-  const CURLcode rc = curl_easy_perform(curl.get());
-  if (rc == CURLE_WRITE_ERROR) return fail("incorrectResponse", "the answer is larger than a key authorization", address);
-  if (rc != CURLE_OK)
-    return fail("connection", "fetching " + url + " from " + address + ": " + curl_easy_strerror(rc), address);
-  long status = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200)
-    return fail("unauthorized", url + " answered HTTP " + std::to_string(status) + ", not 200", address);
-  while (!body.empty() && (body.back() == ' ' || body.back() == '\n' || body.back() == '\r' || body.back() == '\t'))
-    body.pop_back();
-  if (body != key_authorization)
-    return fail("unauthorized", url + " did not answer the key authorization", address);
-  ValidationResult ok;
-  ok.address = address;
-  return ok;
+  // Redirects are followed by hand (RFC 8555 8.3: SHOULD), each hop to http(s) on port 80,
+  // 443 or the validation port, at an address the network policy allows, pinned like the
+  // first, all within the one time limit.
+  constexpr int kMaxRedirects = 10;
+  const auto deadline = std::chrono::steady_clock::now() + m_options.timeout;
+  std::string url = "http://" + name + ":" + std::to_string(m_options.http01_port) + "/.well-known/acme-challenge/" + token;
+  std::string host = name;
+  int port = m_options.http01_port;
+  std::string pinned = address;
+  for (int hop = 0;; ++hop) {
+    http::CurlHandle curl(curl_easy_init());
+    if (!curl) return fail("serverInternal", "libcurl failed to initialise", pinned);
+    // Pinned to the address the policy allowed: curl does not resolve the name again.
+    const std::string pin = host + ":" + std::to_string(port) + ":" +
+                            (pinned.find(':') != std::string::npos ? "[" + pinned + "]" : pinned);
+    http::CurlList resolve;
+    if (!http::curl_append(resolve, pin.c_str())) return fail("serverInternal", "out of memory", pinned);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return fail("connection", "validation ran out of time following redirects", pinned);
+    std::string body;
+    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_RESOLVE, resolve.get());
+    curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);  // each hop is checked below
+    // An https hop proves nothing by its certificate (it may be self-signed): the body does.
+    curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
+    curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "cartorio-acme-validator");
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect_body);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
+    const CURLcode rc = curl_easy_perform(curl.get());
+    if (rc == CURLE_WRITE_ERROR)
+      return fail("incorrectResponse", "the answer is larger than a key authorization", pinned);
+    if (rc != CURLE_OK)
+      return fail("connection", "fetching " + url + " from " + pinned + ": " + curl_easy_strerror(rc), pinned);
+    long status = 0;
+    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+    const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    if (redirect) {
+      char* location = nullptr;
+      curl_easy_getinfo(curl.get(), CURLINFO_REDIRECT_URL, &location);
+      if (location == nullptr) return fail("unauthorized", url + " redirected without a Location", pinned);
+      if (hop + 1 > kMaxRedirects) return fail("unauthorized", "too many redirects from " + url, pinned);
+      const std::string next(location);
+      auto parts = parse_url(next);
+      if (!parts || (parts->port != 80 && parts->port != 443 && parts->port != m_options.http01_port))
+        return fail("unauthorized",
+                    url + " redirected to " + excerpt(next) + ": only http(s) to a name on port 80, 443 or " +
+                        std::to_string(m_options.http01_port) + " is followed",
+                    pinned);
+      auto addresses = allowed_addresses(parts->host);
+      if (!addresses) return fail("unauthorized", url + " redirected to a host that may not be reached", pinned);
+      url = next;
+      host = parts->host;
+      port = parts->port;
+      pinned = addresses->front();
+      continue;
+    }
+    if (status != 200)
+      return fail("unauthorized", url + " answered HTTP " + std::to_string(status) + ", not 200", pinned);
+    while (!body.empty() && (body.back() == ' ' || body.back() == '\n' || body.back() == '\r' || body.back() == '\t'))
+      body.pop_back();
+    if (body != key_authorization) return fail("unauthorized", url + " did not answer the key authorization", pinned);
+    ValidationResult ok;
+    ok.address = address;
+    return ok;
+  }
 }
 
 ValidationResult NetworkValidator::tls_alpn01(const std::string& name, const std::string& address,

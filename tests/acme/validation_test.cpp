@@ -95,7 +95,8 @@ class ChallengeServer {
  public:
   explicit ChallengeServer(std::function<http::Response(const http::Request&)> answer) {
     http::Router router;
-    EXPECT_TRUE(router.get("/.well-known/acme-challenge/{token}", std::move(answer)));
+    EXPECT_TRUE(router.get("/.well-known/acme-challenge/{token}", answer));
+    EXPECT_TRUE(router.get("/central/{token}", answer));  // where a redirect test sends it
     m_server = cartorio::testing::start_loopback_server(std::move(router));
   }
   int port() const { return m_server->port(); }
@@ -128,6 +129,18 @@ TEST(AcmeHttp01, TheKeyAuthorizationAtTheWellKnownPathValidates) {
   EXPECT_EQ(asked, std::string("/.well-known/acme-challenge/") + kToken);
 }
 
+TEST(AcmeHttp01, RedirectsWithinThePolicyAreFollowed) {
+  // RFC 8555 8.3: e.g. every path sent to a central responder; here another path and host name.
+  ChallengeServer server([](const http::Request& req) {
+    if (req.target() == std::string("/central/") + kToken) return http::Response::text(kKeyAuthorization);
+    http::Response r(302);
+    r.set_header("Location", "/central/" + std::string(req.param("token")));
+    return r;
+  });
+  const auto result = validator_for(server.port()).validate("http-01", "app.acme.localhost", kToken, kKeyAuthorization);
+  EXPECT_TRUE(result.ok()) << result.failure.type << ": " << result.failure.detail;
+}
+
 TEST(AcmeHttp01, WrongAnswersFailAsUnauthorized) {
   ChallengeServer wrong([](const http::Request&) { return http::Response::text("someone.else"); });
   auto result = validator_for(wrong.port()).validate("http-01", "app.acme.localhost", kToken, kKeyAuthorization);
@@ -138,7 +151,7 @@ TEST(AcmeHttp01, WrongAnswersFailAsUnauthorized) {
   EXPECT_EQ(result.failure.type, "unauthorized");
   EXPECT_NE(result.failure.detail.find("404"), std::string::npos) << result.failure.detail;
 
-  // A redirect is not followed: it could lead the server anywhere.
+  // A redirect to an address the policy refuses (cloud metadata) is not followed.
   ChallengeServer redirect([](const http::Request&) {
     http::Response r(302);
     r.set_header("Location", "http://169.254.169.254/latest/meta-data/");
@@ -146,7 +159,24 @@ TEST(AcmeHttp01, WrongAnswersFailAsUnauthorized) {
   });
   result = validator_for(redirect.port()).validate("http-01", "app.acme.localhost", kToken, kKeyAuthorization);
   EXPECT_EQ(result.failure.type, "unauthorized");
-  EXPECT_NE(result.failure.detail.find("302"), std::string::npos) << result.failure.detail;
+  EXPECT_NE(result.failure.detail.find("may not be reached"), std::string::npos) << result.failure.detail;
+  // Nor one to another port, nor a loop.
+  ChallengeServer other_port([](const http::Request&) {
+    http::Response r(301);
+    r.set_header("Location", "http://app.acme.localhost:6379/");
+    return r;
+  });
+  result = validator_for(other_port.port()).validate("http-01", "app.acme.localhost", kToken, kKeyAuthorization);
+  EXPECT_EQ(result.failure.type, "unauthorized");
+  EXPECT_NE(result.failure.detail.find("only http(s)"), std::string::npos) << result.failure.detail;
+  ChallengeServer loop([](const http::Request& req) {
+    http::Response r(307);
+    r.set_header("Location", std::string(req.target()));
+    return r;
+  });
+  result = validator_for(loop.port()).validate("http-01", "app.acme.localhost", kToken, kKeyAuthorization);
+  EXPECT_EQ(result.failure.type, "unauthorized");
+  EXPECT_NE(result.failure.detail.find("too many redirects"), std::string::npos) << result.failure.detail;
 
   ChallengeServer huge([](const http::Request&) { return http::Response::text(std::string(64 * 1024, 'a')); });
   result = validator_for(huge.port()).validate("http-01", "app.acme.localhost", kToken, kKeyAuthorization);
