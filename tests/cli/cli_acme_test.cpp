@@ -46,6 +46,13 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 namespace acmetest = cartorio::acme::test;
 
+// The Location header of the last reply whose headers went to `dir`/h.
+std::string last_location(const fs::path& dir) {
+  const std::string headers = read_file(dir / "h");
+  std::smatch m;
+  return std::regex_search(headers, m, std::regex("[Ll]ocation: ([^\r\n]+)")) ? m[1].str() : "";
+}
+
 // A loopback port nobody listens on (released just before the client binds it).
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -457,7 +464,7 @@ TEST_F(CliAcme, ExternalAccountBindingIsRequiredWhenConfigured) {
   const fs::path d = m_dir.path();
   const std::string env = "CARTORIO_DATA_DIR=" + shell_quote((d / "data").string()) +
                           " CARTORIO_ROOT_PASSPHRASE='acme eab passphrase 2026' CARTORIO_ACME_ALLOWED_DOMAINS=acme.localhost"
-                          " CARTORIO_ACME_REQUIRE_EAB=true ";
+                          " CARTORIO_ACME_REQUIRE_EAB=true CARTORIO_ACME_NEW_ORDERS_PER_HOUR=2 ";
   auto r = run(env + CARTORIO_BIN " init --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string root = json::parse(r.out)["root_certificate"].get<std::string>();
@@ -482,8 +489,9 @@ TEST_F(CliAcme, ExternalAccountBindingIsRequiredWhenConfigured) {
   };
   auto send = [&](const std::string& jws) {
     write_file(d / "jws.json", jws);
-    auto c = run("curl -s --cacert " + root + " -H 'Content-Type: application/jose+json' --data-binary @" +
-                 (d / "jws.json").string() + " -o " + (d / "b").string() + " -w '%{http_code}' " + new_account);
+    auto c = run("curl -s --cacert " + root + " -D " + (d / "h").string() +
+                 " -H 'Content-Type: application/jose+json' --data-binary @" + (d / "jws.json").string() + " -o " +
+                 (d / "b").string() + " -w '%{http_code}' " + new_account);
     return std::make_pair(std::atoi(c.out.c_str()), json::parse(read_file(d / "b"), nullptr, false));
   };
   auto key = acmetest::p256_key();
@@ -512,6 +520,28 @@ TEST_F(CliAcme, ExternalAccountBindingIsRequiredWhenConfigured) {
                                            {"externalAccountBinding", binding(eab["hmac_key"].get<std::string>())}}));
   EXPECT_EQ(status, 201) << body.dump();
   EXPECT_EQ(body["status"], "valid");
+  const std::string account = body.is_object() ? last_location(d) : "";
+
+  // Two new orders an hour for this account (acme.new_orders_per_hour=2): the third waits.
+  const std::string new_order = served.https + "/acme/new-order";
+  auto order = [&] {
+    write_file(d / "jws.json",
+               acmetest::sign_flattened_jws(key.get(), "ES256", json{{"kid", account}, {"nonce", fresh_nonce()}, {"url", new_order}},
+                                            R"({"identifiers":[{"type":"dns","value":"limited.acme.localhost"}]})"));
+    auto c = run("curl -s --cacert " + root + " -D " + (d / "h").string() +
+                 " -H 'Content-Type: application/jose+json' --data-binary @" + (d / "jws.json").string() + " -o " +
+                 (d / "b").string() + " -w '%{http_code}' " + new_order);
+    return std::make_pair(std::atoi(c.out.c_str()), json::parse(read_file(d / "b"), nullptr, false));
+  };
+  EXPECT_EQ(order().first, 201);
+  EXPECT_EQ(order().first, 201);
+  auto [limited, problem] = order();
+  EXPECT_EQ(limited, 429);
+  EXPECT_EQ(problem["type"], "urn:ietf:params:acme:error:rateLimited") << problem.dump();
+  std::smatch retry;
+  const std::string headers = read_file(d / "h");
+  EXPECT_TRUE(std::regex_search(headers, retry, std::regex("[Rr]etry-[Aa]fter: ([0-9]+)"))) << headers;
+
   // The same EAB key for a second account: refused (it binds one account).
   auto second = acmetest::p256_key();
   const json second_jwk = acmetest::public_jwk_json(second.get());
