@@ -77,19 +77,7 @@ AcmeOrderRecord order_of(const std::string& id, const std::vector<std::string>& 
 }
 
 template <class Backend>
-class AcmeStoreConformance : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_OK(m_backend.prepare());
-    auto opened = m_backend.open();
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    m_store = std::move(opened).value();
-  }
-  Store& store() { return *m_store; }
-
-  Backend m_backend;
-  std::unique_ptr<Store> m_store;
-};
+class AcmeStoreConformance : public cartorio::store_test::StoreFixture<Backend> {};
 
 }  // namespace
 

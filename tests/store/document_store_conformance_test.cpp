@@ -96,17 +96,15 @@ std::vector<std::string> ids(const std::vector<DocumentRecord>& docs) {
 }
 
 template <class Backend>
-class DocumentStoreConformance : public ::testing::Test {
+class DocumentStoreConformance : public cartorio::store_test::StoreFixture<Backend> {
  protected:
+  using cartorio::store_test::StoreFixture<Backend>::store;
   void SetUp() override {
-    ASSERT_OK(m_backend.prepare());
-    auto opened = m_backend.open();
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    m_store = std::move(opened).value();
+    cartorio::store_test::StoreFixture<Backend>::SetUp();
+    if (::testing::Test::HasFatalFailure()) return;
     // The per-document certificate every document references.
     ASSERT_OK(store().insert_certificate(make_cert("d0c1")));
   }
-  Store& store() { return *m_store; }
 
   std::vector<AuditEvent> audit_events() {
     AuditFilter f;
@@ -138,8 +136,6 @@ class DocumentStoreConformance : public ::testing::Test {
     for (auto [id, t] : bob) ASSERT_OK(store().insert_document(make_document(id, "user:bob", t), sign_event(id, t)));
   }
 
-  Backend m_backend;  // declared first: outlives the store opened on it
-  std::unique_ptr<Store> m_store;
 };
 
 }  // namespace

@@ -74,15 +74,9 @@ SigningKeyRecord make_signing_key(const std::string& kid, std::int64_t created_a
 }
 
 template <class Backend>
-class IdentityStoreConformance : public ::testing::Test {
+class IdentityStoreConformance : public cartorio::store_test::StoreFixture<Backend> {
  protected:
-  void SetUp() override {
-    ASSERT_OK(m_backend.prepare());
-    auto opened = m_backend.open();
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    m_store = std::move(opened).value();
-  }
-  Store& store() { return *m_store; }
+  using cartorio::store_test::StoreFixture<Backend>::store;
 
   // A user with a confirmed TOTP secret and the given recovery code hashes.
   void enrolled_user(const std::string& id, const std::vector<std::string>& codes = {"rc1", "rc2", "rc3"}) {
@@ -91,8 +85,6 @@ class IdentityStoreConformance : public ::testing::Test {
     ASSERT_OK(store().enable_totp(id, 50, codes, 1200));
   }
 
-  Backend m_backend;  // declared first: outlives the store opened on it
-  std::unique_ptr<Store> m_store;
 };
 
 }  // namespace

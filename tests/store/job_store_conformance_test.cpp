@@ -29,24 +29,7 @@ JobRunRecord run_of(const std::string& job, std::int64_t scheduled_at, int attem
 }
 
 template <class Backend>
-class JobStoreConformance : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_OK(m_backend.prepare());
-    auto opened = m_backend.open();
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    m_store = std::move(opened).value();
-  }
-  Store& store() { return *m_store; }
-  std::unique_ptr<Store> second_store() {
-    auto opened = m_backend.open();
-    EXPECT_TRUE(opened) << opened.error().to_string();
-    return opened ? std::move(opened).value() : nullptr;
-  }
-
-  Backend m_backend;  // declared first: outlives the stores opened on it
-  std::unique_ptr<Store> m_store;
-};
+class JobStoreConformance : public cartorio::store_test::StoreFixture<Backend> {};
 
 }  // namespace
 

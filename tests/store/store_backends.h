@@ -10,6 +10,8 @@
 #include "store/sqlite/sqlite_store.h"
 #include "support/test_support.h"
 
+#include <gtest/gtest.h>
+
 #include <optional>
 
 namespace cartorio::store_test {
@@ -66,6 +68,28 @@ class PostgresBackend {
 
  private:
   std::optional<testing::PostgresTestSchema> m_schema;
+};
+
+// What every conformance suite starts from: a fresh store per test on `Backend`, and more
+// stores on the same database when a test wants other "instances".
+template <class Backend>
+class StoreFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(m_backend.prepare());
+    auto opened = m_backend.open();
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    m_store = std::move(opened).value();
+  }
+  store::Store& store() { return *m_store; }
+  std::unique_ptr<store::Store> second_store() {
+    auto opened = m_backend.open();
+    EXPECT_TRUE(opened) << opened.error().to_string();
+    return opened ? std::move(opened).value() : nullptr;
+  }
+
+  Backend m_backend;  // declared first: outlives the stores opened on it
+  std::unique_ptr<store::Store> m_store;
 };
 
 }  // namespace cartorio::store_test

@@ -87,16 +87,9 @@ std::vector<std::int64_t> ids(const std::vector<AuditEvent>& events) {
 }
 
 template <class Backend>
-class StoreConformance : public ::testing::Test {
+class StoreConformance : public cartorio::store_test::StoreFixture<Backend> {
  protected:
-  void SetUp() override {
-    ASSERT_OK(m_backend.prepare());
-    auto opened = m_backend.open();
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    m_store = std::move(opened).value();
-  }
-
-  Store& store() { return *m_store; }
+  using cartorio::store_test::StoreFixture<Backend>::store;
 
   // Six certificates across issuers, profiles, statuses and expiry times; two share
   // not_after so ordering by serial is exercised.
@@ -116,8 +109,6 @@ class StoreConformance : public ::testing::Test {
     return r ? serials(*r) : std::vector<std::string>{"<error>"};
   }
 
-  Backend m_backend;                 // declared first: outlives the stores opened on it
-  std::unique_ptr<Store> m_store;
 };
 
 }  // namespace
