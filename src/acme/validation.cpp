@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,6 +125,30 @@ core::Result<int> connect_with_timeout(const std::string& address, int port, std
     return close_on_error(Error(Errc::io_error, std::strerror(so_error != 0 ? so_error : errno)));
   return fd;  // still non-blocking: the handshake runs against the same deadline
 }
+
+// OpenSSL writes to the socket with write(2): a peer that hangs up mid-handshake would raise
+// SIGPIPE, whose default action ends the process. Blocked on this thread while the guard
+// lives; what our writes raised is consumed before the mask is restored.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&m_pipe);
+    sigaddset(&m_pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &m_pipe, &m_old);
+  }
+  ~SigpipeGuard() {
+    const timespec none{0, 0};
+    while (sigtimedwait(&m_pipe, nullptr, &none) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t m_pipe{};
+  sigset_t m_old{};
+};
 
 }  // namespace
 
@@ -289,6 +315,7 @@ ValidationResult NetworkValidator::http01(const std::string& name, const std::st
 
 ValidationResult NetworkValidator::tls_alpn01(const std::string& name, const std::string& address,
                                               const std::string& key_authorization) const {
+  const SigpipeGuard no_sigpipe;
   auto fd = connect_with_timeout(address, m_options.tls_alpn01_port, m_options.timeout);
   if (!fd)
     return fail("connection",

@@ -9,9 +9,22 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/key_pair.h"
+#include "crypto/ossl.h"
+#include "crypto/primitives.h"
+
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <memory>
+#include <thread>
 
 namespace {
 
@@ -204,3 +217,163 @@ TEST(AcmeHttp01, UnreachableOrForbiddenAddressesFail) {
 }
 
 }  // namespace
+
+// --- tls-alpn-01 (RFC 8737) against a real TLS responder ---
+
+namespace tls_alpn {
+
+struct SslCtxFree {
+  void operator()(SSL_CTX* c) const noexcept { SSL_CTX_free(c); }
+};
+struct SslFree {
+  void operator()(SSL* s) const noexcept { SSL_free(s); }
+};
+
+struct ResponderCert {
+  std::vector<std::string> names = {"app.acme.localhost"};
+  bool critical = true;
+  std::string key_authorization = kKeyAuthorization;
+  bool offer_alpn = true;
+  bool hang_up = false;  // close the connection at once, before any TLS
+};
+
+// A self-signed certificate as RFC 8737 3 describes it (or spoilt as `spec` says).
+cartorio::crypto::X509Ptr make_cert(EVP_PKEY* key, const ResponderCert& spec) {
+  cartorio::crypto::X509Ptr cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), key);
+  std::string sans;
+  for (const auto& n : spec.names) sans += (sans.empty() ? "DNS:" : ",DNS:") + n;
+  cartorio::crypto::X509Ext san(X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, sans.c_str()));
+  X509_add_ext(cert.get(), san.get(), -1);
+  const auto digest = cartorio::crypto::sha256(cartorio::crypto::as_bytes(spec.key_authorization));
+  std::string der = {0x04, 0x20};
+  der.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  cartorio::crypto::Asn1OctetString value(ASN1_OCTET_STRING_new());
+  ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char*>(der.data()), static_cast<int>(der.size()));
+  cartorio::crypto::Asn1Object oid(OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1));
+  cartorio::crypto::X509Ext ext(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), spec.critical ? 1 : 0, value.get()));
+  X509_add_ext(cert.get(), ext.get(), -1);
+  X509_sign(cert.get(), key, EVP_sha256());
+  return cert;
+}
+
+int select_acme_tls(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned inlen,
+                    void*) {
+  static const unsigned char ours[] = {10, 'a', 'c', 'm', 'e', '-', 't', 'l', 's', '/', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, ours, sizeof ours, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// Serves one TLS handshake on a loopback port with the certificate `spec` describes.
+class Responder {
+ public:
+  explicit Responder(const ResponderCert& spec) : m_hang_up(spec.hang_up) {
+    auto key = cartorio::crypto::generate_key(cartorio::crypto::KeyAlgorithm::ec_p256);
+    EXPECT_TRUE(key);
+    m_key = std::move(*key);
+    m_cert = make_cert(m_key.get(), spec);
+    m_ctx.reset(SSL_CTX_new(TLS_server_method()));
+    SSL_CTX_use_certificate(m_ctx.get(), m_cert.get());
+    SSL_CTX_use_PrivateKey(m_ctx.get(), m_key.get());
+    if (spec.offer_alpn) SSL_CTX_set_alpn_select_cb(m_ctx.get(), select_acme_tls, nullptr);
+    m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(m_listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(m_listener, 4), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(m_listener, reinterpret_cast<sockaddr*>(&a), &len);
+    m_port = ntohs(a.sin_port);
+    m_thread = std::thread([this] {
+      // The validator hangs up once it has judged the certificate: our writes may hit a closed
+      // socket (SIGPIPE, thread-directed, stays pending and dies with the thread).
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+      const int fd = ::accept(m_listener, nullptr, nullptr);
+      if (fd < 0) return;
+      if (m_hang_up) {
+        const linger reset{1, 0};  // RST: the validator's next write fails with EPIPE
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        ::close(fd);
+        return;
+      }
+      std::unique_ptr<SSL, SslFree> ssl(SSL_new(m_ctx.get()));
+      SSL_set_fd(ssl.get(), fd);
+      if (SSL_accept(ssl.get()) == 1) SSL_shutdown(ssl.get());
+      ::close(fd);
+    });
+  }
+  ~Responder() {
+    ::shutdown(m_listener, SHUT_RDWR);
+    ::close(m_listener);
+    m_thread.join();
+  }
+  int port() const { return m_port; }
+
+ private:
+  cartorio::crypto::PKey m_key;
+  cartorio::crypto::X509Ptr m_cert;
+  std::unique_ptr<SSL_CTX, SslCtxFree> m_ctx;
+  bool m_hang_up = false;
+  int m_listener = -1;
+  int m_port = 0;
+  std::thread m_thread;
+};
+
+cartorio::acme::ValidationResult validate(const ResponderCert& spec, const std::string& name = "app.acme.localhost") {
+  Responder responder(spec);
+  NetworkValidatorOptions o;
+  o.tls_alpn01_port = responder.port();
+  o.timeout = std::chrono::seconds(5);
+  o.networks = *NetworkPolicy::parse("127.0.0.0/8");  // IPv4 only: the responder listens there
+  NetworkValidator v(std::move(o));
+  return v.validate("tls-alpn-01", name, kToken, kKeyAuthorization);
+}
+
+TEST(AcmeTlsAlpn01, TheAcmeIdentifierCertificateValidates_NamesCaseInsensitively) {
+  auto result = validate({});
+  EXPECT_TRUE(result.ok()) << result.failure.type << ": " << result.failure.detail;
+  result = validate({{"App.ACME.localhost"}});
+  EXPECT_TRUE(result.ok()) << result.failure.type << ": " << result.failure.detail;
+}
+
+TEST(AcmeTlsAlpn01, SpoiltCertificatesAndProtocolsFail) {
+  ResponderCert two_names;
+  two_names.names = {"app.acme.localhost", "other.acme.localhost"};
+  auto result = validate(two_names);
+  EXPECT_EQ(result.failure.type, "unauthorized") << result.failure.detail;
+
+  ResponderCert not_critical;
+  not_critical.critical = false;
+  result = validate(not_critical);
+  EXPECT_EQ(result.failure.type, "unauthorized") << result.failure.detail;
+  EXPECT_NE(result.failure.detail.find("critical"), std::string::npos) << result.failure.detail;
+
+  ResponderCert wrong_digest;
+  wrong_digest.key_authorization = "someone.else";
+  result = validate(wrong_digest);
+  EXPECT_EQ(result.failure.type, "unauthorized") << result.failure.detail;
+
+  // A peer that hangs up mid-handshake: a failure, not a SIGPIPE ending the process.
+  ResponderCert rude;
+  rude.hang_up = true;
+  result = validate(rude);
+  EXPECT_FALSE(result.ok());
+
+  ResponderCert no_alpn;
+  no_alpn.offer_alpn = false;
+  result = validate(no_alpn);
+  EXPECT_EQ(result.failure.type, "tls") << result.failure.detail;
+}
+
+}  // namespace tls_alpn
