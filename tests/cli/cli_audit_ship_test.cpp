@@ -4,6 +4,7 @@
 // event exactly once (counted from the batch files themselves, not through cartorio) and
 // verify-archive passes; a row edited in the database afterwards is named (exit 11). Runs on
 // the embedded defaults (SQLite) and, with CARTORIO_TEST_BACKENDS=postgres, on PostgreSQL.
+#include "fixtures/postgres_test_schema.h"
 #include "support/cli_test_support.h"
 #include "support/test_support.h"
 
@@ -12,7 +13,7 @@
 
 #include <filesystem>
 #include <map>
-#include <random>
+#include <optional>
 #include <sstream>
 
 namespace {
@@ -34,14 +35,10 @@ class CliAuditShip : public ::testing::Test {
     m_env = "CARTORIO_DATA_DIR=" + shell_quote(data().string()) +
             " CARTORIO_PKI_PUBLIC_BASE_URL=http://notary.test.example " + extra_env + " ";
     if (postgres_mode()) {
-      auto conninfo = cartorio::testing::read_env_file("CARTORIO_TEST_PG_CONNINFO_FILE");
-      ASSERT_TRUE(conninfo) << "CARTORIO_TEST_PG_CONNINFO_FILE is not set: run through ctest (fixture postgres)";
-      std::random_device rd;
-      const std::string schema = "ship" + std::to_string(rd());
-      auto r = run("psql " + shell_quote(*conninfo) + " -v ON_ERROR_STOP=1 -qc 'CREATE SCHEMA " + schema + "'");
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-      m_pg_url = *conninfo + " options='-csearch_path=" + schema + "'";
-      m_env += "CARTORIO_STORE_BACKEND=postgres CARTORIO_STORE_POSTGRES_URL=" + shell_quote(m_pg_url) + " ";
+      auto schema = cartorio::testing::PostgresTestSchema::create();
+      ASSERT_TRUE(schema) << schema.error().to_string();
+      m_schema.emplace(std::move(*schema));
+      m_env += "CARTORIO_STORE_BACKEND=postgres CARTORIO_STORE_POSTGRES_URL=" + shell_quote(m_schema->conninfo()) + " ";
     }
     write_file(m_dir.path() / "passphrase", "correct horse battery staple 2026\n");
     auto r = cartorio("init --root-passphrase-file " + shell_quote((m_dir.path() / "passphrase").string()));
@@ -55,7 +52,7 @@ class CliAuditShip : public ::testing::Test {
 
   std::string sql(const std::string& statement) {
     auto r = postgres_mode()
-                 ? run("psql " + shell_quote(m_pg_url) + " -v ON_ERROR_STOP=1 -Atqc " + shell_quote(statement))
+                 ? run("psql " + shell_quote(m_schema->conninfo()) + " -v ON_ERROR_STOP=1 -Atqc " + shell_quote(statement))
                  : run("sqlite3 " + shell_quote((data() / "cartorio.db").string()) + " " + shell_quote(statement));
     EXPECT_EQ(r.exit_code, 0) << statement << ": " << r.err;
     return trim(r.out);
@@ -91,7 +88,7 @@ class CliAuditShip : public ::testing::Test {
 
   TempDir m_dir;
   std::string m_env;
-  std::string m_pg_url;
+  std::optional<cartorio::testing::PostgresTestSchema> m_schema;  // dropped after the test
 };
 
 // The event lines of every batch file, read as files: the filesystem backend's two header

@@ -9,6 +9,7 @@
 //     webhook, with what failed and why, to a receiver in this test, and changes nothing;
 //   - `cartorio certs manage` registers a certificate for renewal (the `certs` spelling).
 #include "http/server.h"
+#include "fixtures/postgres_test_schema.h"
 #include "support/cli_test_support.h"
 #include "support/loopback_http.h"
 #include "support/test_support.h"
@@ -23,7 +24,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
-#include <random>
+#include <optional>
 #include <thread>
 
 namespace {
@@ -96,15 +97,10 @@ class CliRenewal : public ::testing::Test {
             " CARTORIO_RENEWAL_RETRY_ATTEMPTS=2 CARTORIO_RENEWAL_RETRY_BACKOFF_SECONDS=0"
             " CARTORIO_RENEWAL_DEPLOY_COMMAND=" + shell_quote(script.string()) + " ";
     if (postgres_mode()) {
-      auto conninfo = cartorio::testing::read_env_file("CARTORIO_TEST_PG_CONNINFO_FILE");
-      ASSERT_TRUE(conninfo) << "CARTORIO_TEST_PG_CONNINFO_FILE is not set: run through ctest (fixture postgres)";
-      std::random_device rd;
-      s_schema = "renewal" + std::to_string(rd());
-      s_conninfo = trim(*conninfo);
-      auto r = run("psql " + shell_quote(s_conninfo) + " -v ON_ERROR_STOP=1 -qc 'CREATE SCHEMA " + s_schema + "'");
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-      s_env += "CARTORIO_STORE_BACKEND=postgres CARTORIO_STORE_POSTGRES_URL=" +
-               shell_quote(s_conninfo + " options='-csearch_path=" + s_schema + "'") + " ";
+      auto schema = cartorio::testing::PostgresTestSchema::create();
+      ASSERT_TRUE(schema) << schema.error().to_string();
+      s_schema.emplace(std::move(*schema));
+      s_env += "CARTORIO_STORE_BACKEND=postgres CARTORIO_STORE_POSTGRES_URL=" + shell_quote(s_schema->conninfo()) + " ";
     }
     auto r = cli("init --json");
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -117,8 +113,7 @@ class CliRenewal : public ::testing::Test {
 
   static void TearDownTestSuite() {
     if (!s_pid.empty()) run("kill -9 " + s_pid + " 2>/dev/null || true");
-    if (!s_schema.empty())
-      run("psql " + shell_quote(s_conninfo) + " -qc 'DROP SCHEMA " + s_schema + " CASCADE'");
+    s_schema.reset();
     s_dir.reset();
   }
 
@@ -153,7 +148,8 @@ class CliRenewal : public ::testing::Test {
   }
 
   static inline std::unique_ptr<TempDir> s_dir;
-  static inline std::string s_env, s_pid, s_https_port, s_schema, s_conninfo;
+  static inline std::string s_env, s_pid, s_https_port;
+  static inline std::optional<cartorio::testing::PostgresTestSchema> s_schema;
   static inline fs::path s_log;
 };
 

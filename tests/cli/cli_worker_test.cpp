@@ -6,6 +6,7 @@
 // work itself happened once per run — the TLS CA's CRL number grew by exactly the number
 // of crl.tls runs. `worker --once` runs a job by hand, recorded as a manual run (the lock
 // that refuses it while the job runs elsewhere: tests/app/jobs_test.cpp, store conformance).
+#include "fixtures/postgres_test_schema.h"
 #include "support/cli_test_support.h"
 #include "support/test_support.h"
 
@@ -14,7 +15,7 @@
 
 #include <filesystem>
 #include <map>
-#include <random>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -43,14 +44,10 @@ class CliWorker : public ::testing::Test {
             " CARTORIO_ROOT_PASSPHRASE='worker test passphrase 2026' CARTORIO_JOBS_JITTER_SECONDS=0"
             " CARTORIO_JOBS_SCHEDULES=" + shell_quote(schedules) + " ";
     if (postgres_mode()) {
-      auto conninfo = cartorio::testing::read_env_file("CARTORIO_TEST_PG_CONNINFO_FILE");
-      ASSERT_TRUE(conninfo) << "CARTORIO_TEST_PG_CONNINFO_FILE is not set: run through ctest (fixture postgres)";
-      m_conninfo = *conninfo;
-      m_schema = "worker" + std::to_string(std::random_device{}());
-      auto r = run("psql " + shell_quote(m_conninfo) + " -v ON_ERROR_STOP=1 -qc 'CREATE SCHEMA " + m_schema + "'");
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-      m_env += "CARTORIO_STORE_BACKEND=postgres CARTORIO_STORE_POSTGRES_URL=" +
-               shell_quote(m_conninfo + " options='-csearch_path=" + m_schema + "'") + " ";
+      auto schema = cartorio::testing::PostgresTestSchema::create();
+      ASSERT_TRUE(schema) << schema.error().to_string();
+      m_schema.emplace(std::move(*schema));
+      m_env += "CARTORIO_STORE_BACKEND=postgres CARTORIO_STORE_POSTGRES_URL=" + shell_quote(m_schema->conninfo()) + " ";
     }
     auto r = cli("init --json");
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -58,8 +55,6 @@ class CliWorker : public ::testing::Test {
 
   void TearDown() override {
     for (const auto& pid : m_pids) run("kill -9 " + pid + " 2>/dev/null || true");
-    if (!m_schema.empty())
-      run("psql " + shell_quote(m_conninfo) + " -qc 'DROP SCHEMA " + m_schema + " CASCADE'");
   }
 
   CommandResult cli(const std::string& args) { return run(m_env + CARTORIO_BIN " " + args); }
@@ -99,8 +94,7 @@ class CliWorker : public ::testing::Test {
 
   TempDir m_dir;
   std::string m_env;
-  std::string m_conninfo;
-  std::string m_schema;
+  std::optional<cartorio::testing::PostgresTestSchema> m_schema;  // dropped after TearDown killed the workers
   std::vector<std::string> m_pids;
 };
 
