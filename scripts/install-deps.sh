@@ -26,6 +26,8 @@ PACKAGES=(
   certbot lego
   # PDF signing tests: pdfsig + certutil (NSS trust store), PDFs written by other producers
   poppler-utils libnss3-tools ghostscript qpdf
+  # the web portal's end-to-end tests: Playwright (npm, below) drives Debian's Chromium
+  chromium
 )
 
 export DEBIAN_FRONTEND=noninteractive
@@ -44,3 +46,13 @@ fi
 if [ -f /etc/swift/swift.conf ] && ! grep -q '^max_object_name_length' /etc/swift/swift.conf; then
   $SUDO sed -i 's/^\[swift-constraints\]$/[swift-constraints]\nmax_object_name_length = 1100/' /etc/swift/swift.conf
 fi
+
+# playwright-core for the portal's end-to-end tests (tests/web), exactly as package-lock.json
+# pins it; it drives /usr/bin/chromium and never downloads a browser of its own.
+if command -v npm >/dev/null; then
+  (cd "$(dirname "$0")/../tests/web" && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "npm is missing: the portal's end-to-end tests (tests/web) cannot run" >&2
+  exit 1
+fi
+

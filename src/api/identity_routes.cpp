@@ -1,5 +1,6 @@
 #include "api/identity_routes.h"
 
+#include "api/detail/oauth_response.h"
 #include "api/error_response.h"
 #include "api/json_body.h"
 #include "crypto/bytes.h"
@@ -19,6 +20,27 @@ using identity::IdentityService;
 using identity::Permission;
 using identity::Principal;
 using nlohmann::json;
+
+namespace detail {
+
+Response no_store(Response r) {
+  r.set_header("Cache-Control", "no-store");
+  r.set_header("Pragma", "no-cache");
+  return r;
+}
+
+Response oauth_error(identity::OAuthError error, std::string_view description, std::chrono::seconds retry_after,
+                     bool basic_auth) {
+  Response r = no_store(Response::json(
+      json{{"error", identity::to_string(error)}, {"error_description", description}}.dump(),
+      identity::http_status(error)));
+  if (retry_after.count() > 0) r.set_header("Retry-After", std::to_string(retry_after.count()));
+  if (error == identity::OAuthError::invalid_client)
+    r.set_header("WWW-Authenticate", basic_auth ? R"(Basic realm="cartorio")" : R"(Bearer realm="cartorio")");
+  return r;
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -42,22 +64,8 @@ std::variant<std::vector<identity::Role>, Response> roles_of(const json& body) {
 
 // --- OAuth 2.0 (RFC 6749 5.1/5.2, RFC 7009) ---------------------------------------------------
 
-Response no_store(Response r) {
-  r.set_header("Cache-Control", "no-store");
-  r.set_header("Pragma", "no-cache");
-  return r;
-}
-
-Response oauth_error(identity::OAuthError error, std::string_view description,
-                     std::chrono::seconds retry_after = std::chrono::seconds(0), bool basic_auth = false) {
-  Response r = no_store(Response::json(
-      json{{"error", identity::to_string(error)}, {"error_description", description}}.dump(),
-      identity::http_status(error)));
-  if (retry_after.count() > 0) r.set_header("Retry-After", std::to_string(retry_after.count()));
-  if (error == identity::OAuthError::invalid_client)
-    r.set_header("WWW-Authenticate", basic_auth ? R"(Basic realm="cartorio")" : R"(Bearer realm="cartorio")");
-  return r;
-}
+using detail::no_store;
+using detail::oauth_error;
 
 using Form = std::vector<std::pair<std::string, std::string>>;
 
@@ -174,16 +182,27 @@ Response not_a_user() {
                            "this caller is a service (API key or client certificate), not a user account");
 }
 
+// What this caller may do now (a client such as the portal shows only what it can use).
+json permissions_json(const Principal& who) {
+  json out = json::array();
+  for (auto p : identity::all_permissions())
+    if (who.allows(p)) out.push_back(identity::to_string(p));
+  return out;
+}
+
 // A user's account; for a service, who the server takes it for.
 Response me(IdentityService& identity, const Request& req, const Principal& who) {
   if (!is_user(who))
     return Response::json(json{{"subject", who.subject},
                                {"roles", identity::roles_json(who.roles)},
+                               {"permissions", permissions_json(who)},
                                {"auth_method", identity::to_string(who.method)}}
                               .dump());
   auto u = identity.me(actor_of(req, who));
   if (!u) return error_response(u.error());
-  return Response::json(identity::to_json(*u).dump());
+  json out = identity::to_json(*u);
+  out["permissions"] = permissions_json(who);
+  return Response::json(out.dump());
 }
 
 Response change_password(IdentityService& identity, const Request& req, const Principal& who) {

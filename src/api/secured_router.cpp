@@ -1,5 +1,7 @@
 #include "api/secured_router.h"
 
+#include "api/session_cookie.h"
+
 #include "core/log.h"
 #include "identity/identity_service.h"
 #include "crypto/bytes.h"
@@ -93,6 +95,17 @@ core::Result<identity::Principal> authenticate(const AuthContext& auth, const Re
   }
   if (auto key = req.header("X-API-Key")) return auth.authenticator->authenticate_api_key(trim(*key));
   if (req.client_certificate() && auth.client_certificates) return auth.client_certificates(*req.client_certificate());
+  if (auth.session_csrf_ok) {
+    if (auto token = cookie_value(req, kSessionCookie); token && !token->empty()) {
+      if (changes_state(req)) {
+        if (cross_site(req)) return core::Error{Errc::unauthenticated, "session cookie on a cross-site request"};
+        if (!auth.session_csrf_ok(*token, req.header(kCsrfHeader).value_or("")))
+          return core::Error{Errc::unauthenticated, "session cookie without a valid CSRF token"};
+      }
+      CARTORIO_TRY(auto principal, auth.authenticator->authenticate_bearer(*token));
+      return check_binding(auth, req, std::move(principal));
+    }
+  }
   return core::Error{Errc::unauthenticated, "no credentials"};
 }
 

@@ -47,6 +47,10 @@ struct AuthContext {
   audit::AsyncAuditWriter* access_trail = nullptr;
   const core::Clock* clock = nullptr;                 // required
   RateLimiter* rate_limiter = nullptr;                // optional: per-client buckets
+  // Browser sessions (api/session_cookie.h): when set, a request with no other credential
+  // may present its access token in the session cookie; one that changes state must then
+  // carry an X-CSRF-Token this accepts for that token, and must not come cross-site.
+  std::function<bool(std::string_view access_token, std::string_view csrf_token)> session_csrf_ok;
 };
 
 using AuthedHandler = std::function<http::Response(const http::Request&, const identity::Principal&)>;

@@ -157,7 +157,13 @@ Response verify_page(const TransparencyServices& s, const std::string& id) {
     const auto& cert = (*j)["certificate"];
     const bool revoked = cert["status"] == "revoked";
     const bool pending = (*j)["log"]["pending"].get<bool>();
-    body += std::string("<h1>") + (revoked ? "Assinatura revogada / Signature revoked" : "Documento assinado / Signed document") + "</h1>";
+    body += revoked ? "<h1 class=\"bad\" id=\"status\" data-status=\"revoked\">&#10006; Assinatura revogada / Signature withdrawn</h1>"
+                      "<p>O cartório revogou o certificado deste documento em " +
+                          utc(cert["revoked_at"].get<std::int64_t>()) + " (" +
+                          html_escape(cert.value("revocation_reason", std::string())) +
+                          "): a assinatura não vale mais. / The office revoked this document's certificate: the "
+                          "signature no longer stands.</p>"
+                    : "<h1 class=\"ok\" id=\"status\" data-status=\"good\">&#10004; Documento assinado / Signed document</h1>";
     body += "<dl><dt>Documento / Document</dt><dd><code>" + html_escape(doc["id"].get<std::string>()) + "</code></dd>";
     body += "<dt>Assinado em / Signed at</dt><dd>" + utc(doc["signed_at"].get<std::int64_t>()) + "</dd>";
     body += "<dt>Nível / Level</dt><dd>PAdES " + html_escape(doc["level"].get<std::string>()) + "</dd>";
@@ -174,7 +180,7 @@ Response verify_page(const TransparencyServices& s, const std::string& id) {
             "</dd></dl>";
     body += "<p>Compare o SHA-256 acima com o do seu arquivo (<code>sha256sum arquivo.pdf</code>). "
             "Prova verificável / verifiable proof: <a href=\"/transparency/documents/" + html_escape(id) +
-            "\">JSON</a>.</p>";
+            "\">JSON</a>. <a href=\"/portal/#/verify\">Verificar um PDF / Verify a PDF</a>.</p>";
   } else {
     status = std::get<Response>(answer).status();
     if (status != 404) return std::move(std::get<Response>(answer));
@@ -185,7 +191,7 @@ Response verify_page(const TransparencyServices& s, const std::string& id) {
                                "<!doctype html><html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
                                "content=\"width=device-width\"><title>Verificação / Verification</title><style>body{font-family:"
                                "sans-serif;max-width:46em;margin:2em auto;padding:0 1em}dt{font-weight:bold;margin-top:.6em}"
-                               "code{word-break:break-all}</style></head><body>" +
+                               "code{word-break:break-all}h1.ok{color:#0a5c2b}h1.bad{color:#a4161a}</style></head><body>" +
                                    body + "</body></html>",
                                status);
   r.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");

@@ -3,9 +3,12 @@
 #include "app/documents_setup.h"
 #include "app/personal_data_setup.h"
 #include "core/log.h"
+#include "crypto/x509.h"
+#include "pki/certificate_issuer.h"
 #include "tsa/http_timestamp_client.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace cartorio::app {
 
@@ -37,6 +40,19 @@ signing::VerifyOptions installation_verify_options(const Runtime& rt, const pki:
     }
     return std::nullopt;
   };
+  // Our per-document certificates: revoking one withdraws that document's signature.
+  auto document_ca = hierarchy.get(pki::kDocumentCa);
+  if (document_ca) {
+    auto ca = std::make_shared<crypto::X509Ptr>(X509_dup((*document_ca)->cert.get()));
+    vo.withdrawal_lookup = [ca, store = rt.store.get()](const X509* signer) -> std::optional<signing::Withdrawal> {
+      if (X509_check_issued(ca->get(), const_cast<X509*>(signer)) != X509_V_OK) return std::nullopt;
+      auto record = store->get_certificate(crypto::serial_hex(signer));
+      if (!record || record->status != store::CertificateStatus::revoked || record->issuer != pki::kDocumentCa ||
+          record->profile != "document-signing")
+        return std::nullopt;
+      return signing::Withdrawal{record->revoked_at, pki::revocation_reason_name(record->revocation_reason)};
+    };
+  }
   vo.max_file_size = static_cast<std::size_t>(rt.config.documents.max_pdf_bytes);
   vo.clock = rt.clock.get();
   return vo;

@@ -12,6 +12,8 @@
 #include "api/secured_router.h"
 #include "api/public_pki_routes.h"
 #include "api/transparency_routes.h"
+#include "api/portal_routes.h"
+#include "api/session_routes.h"
 #include "api/tsa_routes.h"
 #include "api/document_routes.h"
 #include "api/secret_routes.h"
@@ -143,6 +145,10 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   auth.access_trail = &access_trail;
   auth.clock = rt->clock.get();
   auth.rate_limiter = &limiter;
+  // The web portal's cookie sessions (docs/portal.md).
+  auth.session_csrf_ok = [id = identity->get()](std::string_view token, std::string_view csrf) {
+    return id->session_csrf_token_ok(token, csrf);
+  };
   http::Router api_router;
   api::SecuredRouter secured(api_router, auth);
   if (auto r = api::add_health_routes(api_router, *rt->store, *rt->keys, *rt->cache); !r) return fail(r.error());
@@ -163,6 +169,8 @@ int run_serve(const CommandContext& ctx, const ServeOptions& o) {
   const api::RevokeFunction revoke = services.revoke;
   if (auto r = api::add_certificate_routes(secured, std::move(services)); !r) return fail(r.error());
   if (auto r = api::add_identity_routes(secured, **identity, auth.client_certificates); !r) return fail(r.error());
+  if (auto r = api::add_session_routes(secured, **identity); !r) return fail(r.error());
+  if (auto r = api::add_portal_routes(api_router); !r) return fail(r.error());
   if (auto r = api::add_openapi_route(secured); !r) return fail(r.error());
   if (auto r = api::add_tsa_routes(secured, timestamps); !r) return fail(r.error());
   if (auto r = api::add_transparency_routes(secured, transparency); !r) return fail(r.error());

@@ -153,6 +153,7 @@ IdentityService::IdentityService(Key, IdentityStores stores, keys::KeyStore& key
       m_options(std::move(options)),
       m_totp_key(derive_key(data_key, "cartorio identity totp-secret v1")),
       m_recovery_key(derive_key(data_key, "cartorio identity recovery-code v1")),
+      m_csrf_key(derive_key(data_key, "cartorio identity session-csrf v1")),
       m_passwords(m_options.password),
       m_ring(*stores.signing_keys, keys, clock,
              // A retired key must verify every token it may still have signed: the longest
@@ -232,6 +233,16 @@ std::string IdentityService::recovery_code_hash(const std::string& user_id, std:
     if (c != '-' && c != ' ') normalized.push_back(c);
   normalized = detail::ascii_lower(normalized);
   return crypto::to_hex(crypto::hmac_sha256(m_recovery_key.view(), crypto::as_bytes(user_id + ":" + normalized)));
+}
+
+std::string IdentityService::session_csrf_token(std::string_view access_token) const {
+  return crypto::to_base64url(crypto::hmac_sha256(m_csrf_key.view(), crypto::as_bytes(access_token)));
+}
+
+bool IdentityService::session_csrf_token_ok(std::string_view access_token, std::string_view presented) const {
+  if (access_token.empty() || presented.empty()) return false;
+  const std::string expected = session_csrf_token(access_token);
+  return crypto::constant_time_equal(crypto::as_bytes(expected), crypto::as_bytes(presented));
 }
 
 // --- users ----------------------------------------------------------------------------------

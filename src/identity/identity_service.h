@@ -228,6 +228,12 @@ class IdentityService final : public Authenticator {
   // RFC 7009: a refresh token, or one of our access tokens, ends its session (family).
   // Unknown or malformed tokens are ignored (success); errors only for backends.
   core::Result<void> revoke(std::string_view token, const Actor& actor);
+  // Browser sessions (api/portal_routes.h) keep the access token in an HttpOnly cookie;
+  // a request that changes something must also carry this token (CSRF), which only the
+  // portal's own script can have read. A keyed MAC of the access token: stateless, the same
+  // on every instance sharing the identity data key, new with every token.
+  std::string session_csrf_token(std::string_view access_token) const;
+  bool session_csrf_token_ok(std::string_view access_token, std::string_view presented) const;
   // RFC 7517 JWK Set of the keys that may have signed a live token.
   core::Result<std::string> jwks_json();
   // New current signing key; returns its kid.
@@ -312,6 +318,7 @@ class IdentityService final : public Authenticator {
   const IdentityOptions m_options;
   crypto::SecretBytes m_totp_key;      // derived from the data key: seals TOTP secrets
   crypto::SecretBytes m_recovery_key;  // derived from the data key: MACs recovery codes
+  crypto::SecretBytes m_csrf_key;      // derived from the data key: MACs session CSRF tokens
   PasswordHasher m_passwords;
   SigningKeyRing m_ring;
 };

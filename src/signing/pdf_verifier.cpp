@@ -276,6 +276,15 @@ void check_chain_revocation(Context& ctx, SignatureReport& r, const detail::Chai
   }
 }
 
+void check_withdrawal(Context& ctx, SignatureReport& r, const X509* signer) {
+  if (!ctx.options.withdrawal_lookup || !signer) return;
+  auto w = ctx.options.withdrawal_lookup(signer);
+  if (!w) return;
+  r.findings.push_back({Severity::error, "withdrawn_by_issuer",
+                        "the issuer revoked this document's signing certificate on " + format_utc(w->revoked_at) +
+                            (w->reason.empty() ? "" : " (" + w->reason + ")") + ": the signature is withdrawn"});
+}
+
 void note_expiry(Context& ctx, SignatureReport& r, long long at) {
   if (!r.signer || r.signer->not_after >= ctx.now) return;
   r.chain.signer_expired_now = true;
@@ -362,6 +371,7 @@ void verify_signature(Context& ctx, const detail::SignatureDictionary& sig, cons
   auto chain = detail::verify_chain(cms.signer.get(), pool, ctx.anchors, at, 0);
   fill_chain(r, chain, at, source, "signer's");
   check_chain_revocation(ctx, r, chain, cms.signer.get(), at, proven.has_value(), cms.certs, cms.crls);
+  check_withdrawal(ctx, r, cms.signer.get());
   note_expiry(ctx, r, at);
 }
 

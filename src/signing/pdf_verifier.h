@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace cartorio::signing {
@@ -31,6 +32,14 @@ namespace cartorio::signing {
 // return whatever a responder answered.
 using OcspLookup = std::function<std::optional<crypto::Bytes>(const X509* cert, const X509* issuer)>;
 
+// The issuer's current word on a signing certificate it made for one document only: when
+// it has revoked it since (whatever the time of signing), the signature is withdrawn.
+struct Withdrawal {
+  long long revoked_at = 0;
+  std::string reason;  // RFC 5280 name, e.g. "cessationOfOperation"
+};
+using WithdrawalLookup = std::function<std::optional<Withdrawal>(const X509* signer)>;
+
 struct VerifyOptions {
   // Trust anchors: a chain must end at one of these. Any certificate here is an anchor,
   // self-signed or not (an intermediate given here is trusted as such).
@@ -39,6 +48,11 @@ struct VerifyOptions {
   std::vector<crypto::X509Ptr> intermediates;
   // May be empty: then only the document's own revocation information is used.
   OcspLookup ocsp_lookup;
+  // May be empty. Asked for each CMS signer: a withdrawal is an error finding
+  // ("withdrawn_by_issuer"), even when the revocation came after a proven signing time (which
+  // ETSI EN 319 102-1 alone would let stand): a notary revoking the certificate of one
+  // document annuls that document's signature.
+  WithdrawalLookup withdrawal_lookup;
   // Larger inputs are refused (Errc::pdf_too_large) before any parsing.
   std::size_t max_file_size = std::size_t{64} << 20;
   // "Now", for notes such as "expired since" and for signatures that claim no time; the

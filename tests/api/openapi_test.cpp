@@ -9,20 +9,16 @@
 #include "api/document_routes.h"
 #include "api/identity_routes.h"
 #include "api/openapi.h"
+#include "api/session_routes.h"
 #include "api/job_routes.h"
 #include "api/secret_routes.h"
 #include "api/secured_router.h"
 #include "api/transparency_routes.h"
 #include "api/tsa_routes.h"
-#include "cache/memory/memory_cache.h"
-#include "core/clock.h"
-#include "crypto/primitives.h"
+#include "api/identity_backends.h"
 #include "http/router.h"
 #include "identity/identity_service.h"
 #include "identity/principal.h"
-#include "keys/software/software_key_store.h"
-#include "store/sqlite/sqlite_store.h"
-#include "support/test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -99,31 +95,15 @@ void collect_refs(const json& node, std::vector<std::string>& out) {
 class OpenApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK(keys::create_master_key_file(m_tmp / "master.key"));
-    keys::SoftwareKeyStoreOptions ko;
-    ko.directory = m_tmp / "keys";
-    ko.master_key_file = m_tmp / "master.key";
-    ko.clock = &m_clock;
-    auto ks = keys::SoftwareKeyStore::open(std::move(ko));
-    ASSERT_TRUE(ks) << ks.error().to_string();
-    m_keys = std::move(*ks);
-    auto st = store::open_sqlite_store((m_tmp / "cartorio.db").string());
-    ASSERT_TRUE(st) << st.error().to_string();
-    m_store = std::move(*st);
-    m_cache = std::make_unique<cache::MemoryCache>(cache::MemoryCacheOptions{}, m_clock);
-    const auto data_key = crypto::random_bytes(32);
-    auto svc = identity::IdentityService::create(identity::IdentityStores::of(*m_store), *m_keys, *m_cache, m_clock,
-                                                 crypto::SecretBytes(crypto::ByteView(data_key)));
-    ASSERT_TRUE(svc) << svc.error().to_string();
-    m_identity = std::move(*svc);
-
-    m_auth.authenticator = m_identity.get();
-    m_auth.audit = m_store.get();
-    m_auth.clock = &m_clock;
+    ASSERT_NO_FATAL_FAILURE(m_backends.open());
+    m_auth.authenticator = m_backends.identity.get();
+    m_auth.audit = m_backends.store.get();
+    m_auth.clock = &m_backends.clock;
     m_secured = std::make_unique<SecuredRouter>(m_router, m_auth);
     // Registration does not dereference the services: empty ones are enough here.
     ASSERT_OK(add_certificate_routes(*m_secured, CertificateServices{}));
-    ASSERT_OK(add_identity_routes(*m_secured, *m_identity));
+    ASSERT_OK(add_identity_routes(*m_secured, *m_backends.identity));
+    ASSERT_OK(add_session_routes(*m_secured, *m_backends.identity));
     ASSERT_OK(add_openapi_route(*m_secured));
     ASSERT_OK(add_tsa_routes(*m_secured, nullptr));  // also public over HTTPS
     ASSERT_OK(add_document_routes(*m_secured, DocumentRouteServices{}));
@@ -149,12 +129,7 @@ class OpenApiTest : public ::testing::Test {
     return out;
   }
 
-  testing::TempDir m_tmp;
-  core::SystemClock m_clock;
-  std::unique_ptr<keys::KeyStore> m_keys;
-  std::unique_ptr<store::Store> m_store;
-  std::unique_ptr<cache::MemoryCache> m_cache;
-  std::unique_ptr<identity::IdentityService> m_identity;
+  testing::IdentityBackends m_backends;
   AuthContext m_auth;
   http::Router m_router;
   std::unique_ptr<SecuredRouter> m_secured;

@@ -479,6 +479,31 @@ TEST_F(PdfVerifyTimestamp, Valid_RevokedAfterTheTimestampedTime) {
   EXPECT_EQ(s.status(), SignatureStatus::valid) << findings_of(r);
 }
 
+// A notary's revocation of a per-document certificate withdraws the signature, even after a
+// proven signing time (which alone would let it stand, as above).
+TEST_F(PdfVerifyTimestamp, WithdrawnByTheIssuerIsInvalid) {
+  const auto pdf = signed_with_timestamp("bt-withdrawn", false);
+  auto options = with_tsa(trusting_options());
+  std::vector<std::string> asked;
+  options.withdrawal_lookup = [&](const X509* signer) -> std::optional<signing::Withdrawal> {
+    asked.push_back(crypto::serial_hex(signer));
+    return signing::Withdrawal{1'800'000'000, "cessationOfOperation"};
+  };
+  auto r = verify_ok(pdf, options);
+  ASSERT_EQ(r.signatures.size(), 1u);
+  const auto& s = r.signatures[0];
+  EXPECT_TRUE(has_finding(s, "withdrawn_by_issuer")) << findings_of(r);
+  EXPECT_EQ(s.status(), SignatureStatus::invalid);
+  EXPECT_EQ(r.status(), DocumentStatus::invalid);
+  ASSERT_EQ(asked.size(), 1u) << "asked about the signer only (not the TSA)";
+  ASSERT_TRUE(s.signer);
+  EXPECT_EQ(asked[0], s.signer->serial);
+
+  options.withdrawal_lookup = [](const X509*) { return std::optional<signing::Withdrawal>{}; };
+  auto still = verify_ok(pdf, options);
+  EXPECT_EQ(still.signatures.at(0).status(), SignatureStatus::valid) << findings_of(still);
+}
+
 TEST_F(PdfVerifyTimestamp, TimestampOverOtherDataFallsBackToClaimedTime) {
   auto r = verify_ok(signed_with_timestamp("bt-wrong", true), with_tsa(trusting_options()));
   ASSERT_EQ(r.signatures.size(), 1u);
