@@ -244,6 +244,29 @@ try {
     await checkPage(admin.page, route);
     await screenshot(admin.page, `admin-${route}`);
   }
+  // Users: a new clerk, created from the form.
+  await goto(admin.page, 'users');
+  await admin.page.fill('#user-username', 'diego');
+  await admin.page.fill('#user-display-name', 'Diego Alves');
+  await admin.page.fill('#user-password', 'senha do diego 2026 longa');
+  await admin.page.check('#user-role-clerk');
+  await admin.page.click('#user-create-submit');
+  await admin.page.locator('#users-table tr[data-username="diego"]').waitFor();
+  // API keys: shown once, then revoked after a confirmation.
+  await goto(admin.page, 'api-keys');
+  await admin.page.fill('#apikey-name', 'sistema-de-protocolo');
+  await admin.page.click('#apikey-create-submit');
+  const key = (await admin.page.locator('#apikey-secret').textContent()).trim();
+  assert.match(key, /^ck_/);
+  await screenshot(admin.page, 'admin-api-key-created');
+  const keyRow = admin.page.locator('#apikeys-table tbody tr', { hasText: 'sistema-de-protocolo' });
+  await keyRow.locator('.apikey-revoke').click();
+  await admin.page.click('#apikey-revoke-confirm');
+  await keyRow.locator('.status-revoked').waitFor();
+  const revokedKey = await admin.page.evaluate(async (k) =>
+    (await fetch('/api/v1/me', { headers: { Authorization: `ApiKey ${k}` }, credentials: 'omit' })).status, key);
+  assert.equal(revokedKey, 401, 'a revoked API key no longer works');
+
   await goto(admin.page, 'certificates');
   await admin.page.locator('#expiry-chart').waitFor();
   assert.ok(await admin.page.locator(`#cert-table tr[data-serial="${serial}"]`).count(), 'the document certificate is listed');
