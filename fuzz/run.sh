@@ -2,9 +2,10 @@
 # Builds the fuzz tree (scripts/build.sh fuzz -> build-fuzz/) and runs each fuzz target for a
 # bounded time on a copy of its seed corpus; exits non-zero on any crash, sanitizer report,
 # leak, per-input timeout or out-of-memory. docs/fuzzing.md.
-# Usage: fuzz/run.sh [target...]          targets: ocsp_request, pdf_verify, tsa_request, acme_jws (default: all)
+# Usage: fuzz/run.sh [target...]          targets: ocsp_request, pdf_verify, tsa_request, acme_jws, csr,
+#                                         access_token, http_body (default: all)
 # Environment:
-#   CARTORIO_FUZZ_SECONDS     fuzzing time per target (default 60, pdf_verify, tsa_request and acme_jws 20; 0 skips the run)
+#   CARTORIO_FUZZ_SECONDS     fuzzing time per target (default 60 for ocsp_request, 20 for the others; 0 skips the run)
 #   CARTORIO_FUZZ_TIMEOUT     seconds one input may take before it counts as a hang (default 10)
 #   CARTORIO_FUZZ_RSS_MB      memory limit of the fuzzer process (default 2048)
 #   CARTORIO_FUZZ_ARTIFACTS   where crash/leak/timeout reproducers are kept (default build-fuzz/artifacts)
@@ -19,7 +20,7 @@ timeout=${CARTORIO_FUZZ_TIMEOUT:-10}
 rss_mb=${CARTORIO_FUZZ_RSS_MB:-2048}
 artifacts=${CARTORIO_FUZZ_ARTIFACTS:-$root/build-fuzz/artifacts}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ocsp_request pdf_verify tsa_request acme_jws)
+[ ${#targets[@]} -gt 0 ] || targets=(ocsp_request pdf_verify tsa_request acme_jws csr access_token http_body)
 
 # Per-target time (unless CARTORIO_FUZZ_SECONDS says otherwise) and libFuzzer flags.
 # pdf_verify: inputs capped at 64 KiB (qpdf allocates a lot reconstructing damaged files, and
@@ -27,8 +28,10 @@ targets=("$@")
 target_seconds() {
   case "$1" in
     # tsa_request: a small parser in front of one signature; 20 s reach its states.
-    # acme_jws: a JSON parser and a few key checks, no store; likewise.
-    pdf_verify | tsa_request | acme_jws) echo "${CARTORIO_FUZZ_SECONDS:-20}" ;;
+    # acme_jws, access_token: a JSON parser and a few key checks, no store; likewise.
+    # csr: one parser and validator in front of the certificate builder.
+    # http_body: small pure parsers, a few thousand inputs per second.
+    pdf_verify | tsa_request | acme_jws | csr | access_token | http_body) echo "${CARTORIO_FUZZ_SECONDS:-20}" ;;
     *) echo "$seconds" ;;
   esac
 }
