@@ -60,7 +60,7 @@ T must(core::Result<T> r, const char* what) {
   if (!r) die(std::string(what) + ": " + r.error().to_string());
   return std::move(*r);
 }
-void must(core::Result<void> r, const char* what) {
+void must(const core::Result<void>& r, const char* what) {
   if (!r) die(std::string(what) + ": " + r.error().to_string());
 }
 

@@ -2,8 +2,9 @@
 # Installs what is needed, builds the sanitizer tree (ASan + UBSan) and the release binary,
 # and runs the whole test suite with CTest. The tests start their own PostgreSQL and SoftHSM2
 # token in temp dirs. Extra arguments go to ctest (e.g. -L store, -R Csr).
-# Then a bounded fuzzing run (fuzz/run.sh: builds build-fuzz/ with clang, 60 s per target;
-# CARTORIO_FUZZ_SECONDS changes the time, 0 skips it).
+# Then a bounded fuzzing run (fuzz/run.sh: builds build-fuzz/ with clang, 20-60 s per target;
+# CARTORIO_FUZZ_SECONDS changes the time, 0 skips it), and static analysis
+# (scripts/static-analysis.sh: cppcheck and clang-tidy, any finding fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -17,3 +18,4 @@ cd build-asan
 ctest -j2 --output-on-failure --timeout 600 "$@"
 cd ..
 bash fuzz/run.sh
+bash scripts/static-analysis.sh

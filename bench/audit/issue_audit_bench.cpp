@@ -155,7 +155,8 @@ void BM_Issue(benchmark::State& state) {
   }
   keys::KeyStore& keys = audited ? *s.rt->keys : *s.raw_keys;
   Unaudited unaudited(*s.rt->store);
-  store::CertificateRepository& certs = audited ? static_cast<store::CertificateRepository&>(*s.rt->store) : unaudited;
+  store::CertificateRepository& certs = audited ? static_cast<store::CertificateRepository&>(*s.rt->store)
+                                                : static_cast<store::CertificateRepository&>(unaudited);
   pki::CertificateIssuer issuer(*s.hierarchy, keys, certs, *s.rt->clock, s.rt->urls());
   pki::IssueRequest req;
   req.profile = "tls-server";

@@ -73,7 +73,7 @@ using Form = std::vector<std::pair<std::string, std::string>>;
 // form-encoded; a parameter sent twice is invalid_request).
 std::variant<Form, Response> read_form(const Request& req) {
   std::string type(req.header("Content-Type").value_or(""));
-  type = type.substr(0, type.find(';'));
+  if (const auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
   for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (type != "application/x-www-form-urlencoded")

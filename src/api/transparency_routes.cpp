@@ -52,7 +52,7 @@ std::variant<nlohmann::json, Response> log_part(const TransparencyServices& s, c
   if (*head && (*head)->tree_size > 0) {
     auto proof = detail::inclusion(*s.heads, entry->id, (*head)->tree_size, audit::transparency_fields(*entry));
     if (auto* j = std::get_if<nlohmann::json>(&proof)) out["inclusion"] = std::move(*j);
-    else if (std::get<Response>(proof).status() != 404) return std::move(std::get<Response>(proof));
+    else if (std::get<Response>(proof).status() != 404) return std::get<Response>(std::move(proof));
   }
   // Not yet under a signed head: the next checkpoint covers it.
   out["pending"] = out["inclusion"].is_null();
@@ -183,7 +183,7 @@ Response verify_page(const TransparencyServices& s, const std::string& id) {
             "\">JSON</a>. <a href=\"/portal/#/verify\">Verificar um PDF / Verify a PDF</a>.</p>";
   } else {
     status = std::get<Response>(answer).status();
-    if (status != 404) return std::move(std::get<Response>(answer));
+    if (status != 404) return std::get<Response>(std::move(answer));
     body = "<h1>Documento não encontrado / Document not found</h1><p>Nenhum documento <code>" + html_escape(id) +
            "</code> foi assinado por este cartório. / No such document was signed here.</p>";
   }

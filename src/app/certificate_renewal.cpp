@@ -112,9 +112,8 @@ core::Result<void> CertificateRenewer::with_retries(const std::function<core::Re
   auto wait = m_settings.backoff;
   for (int attempt = 1;; ++attempt) {
     auto r = step();
-    if (r) return r;
-    ++failed;
-    if (attempt >= m_settings.attempts) return r;
+    if (!r) ++failed;
+    if (r || attempt >= m_settings.attempts) return r;
     core::log::warn("renewal.retry", {{"attempt", attempt}, {"error", r.error().to_string()}});
     std::this_thread::sleep_for(wait);
     wait *= 2;

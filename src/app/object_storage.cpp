@@ -42,7 +42,8 @@ core::Result<std::unique_ptr<objectstore::ObjectStore>> open_backend(const core:
 
 }  // namespace
 
-core::Result<keys::SoftwareKeyStoreOptions> software_key_options(const core::Config& c, std::string directory,
+core::Result<keys::SoftwareKeyStoreOptions> software_key_options(const core::Config& c,
+                                                                 const std::string& directory,
                                                                  const core::Clock& clock, bool create_master_key) {
   keys::SoftwareKeyStoreOptions o;
   o.directory = c.path(directory);

@@ -44,7 +44,8 @@ core::Result<std::unique_ptr<keys::SoftwareKeyStore>> open_data_key_ring(const c
                                                                          bool create_master_key);
 
 // The master key (file or passphrase) options of a software key directory.
-core::Result<keys::SoftwareKeyStoreOptions> software_key_options(const core::Config& config, std::string directory,
+core::Result<keys::SoftwareKeyStoreOptions> software_key_options(const core::Config& config,
+                                                                 const std::string& directory,
                                                                  const core::Clock& clock, bool create_master_key);
 
 }  // namespace cartorio::app

@@ -28,7 +28,7 @@ std::string Checkpoint::to_json() const {
 
 core::Result<Checkpoint> parse_checkpoint(std::string_view json) {
   auto j = nlohmann::json::parse(json, nullptr, false);
-  const auto bad = [](std::string why) { return Error(Errc::invalid_argument, "checkpoint: " + why); };
+  const auto bad = [](const std::string& why) { return Error(Errc::invalid_argument, "checkpoint: " + why); };
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
   Checkpoint c;
   try {

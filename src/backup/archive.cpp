@@ -34,6 +34,22 @@ using UniqueEntry = std::unique_ptr<archive_entry, EntryDeleter>;
 
 std::string errno_text() { return std::strerror(errno); }
 
+// A new file (never an existing one: O_EXCL), readable by its owner only, as a stdio stream.
+core::Result<UniqueFile> create_private_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return core::Error{errno == EEXIST ? Errc::already_exists : Errc::io_error,
+                       "cannot create " + path + ": " + errno_text()};
+  }
+  UniqueFile file(::fdopen(fd, "wb"));
+  if (!file) {
+    ::close(fd);
+    return core::Error{Errc::io_error, "cannot open " + path};
+  }
+  // cppcheck-suppress resourceLeak ; fd is owned by `file` since fdopen, which cppcheck cannot follow
+  return file;
+}
+
 }  // namespace
 
 core::Result<void> check_entry_name(std::string_view name) {
@@ -101,17 +117,8 @@ ArchiveWriter::ArchiveWriter(std::unique_ptr<Impl> impl) : m_impl(std::move(impl
 ArchiveWriter::~ArchiveWriter() = default;
 
 core::Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::create(const std::string& path, const BackupKey& key) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return core::Error{errno == EEXIST ? Errc::already_exists : Errc::io_error,
-                       "cannot create " + path + ": " + errno_text()};
-  }
   auto impl = std::make_unique<Impl>();
-  impl->file.reset(::fdopen(fd, "wb"));
-  if (!impl->file) {
-    ::close(fd);
-    return core::Error{Errc::io_error, "cannot open " + path};
-  }
+  CARTORIO_TRY(impl->file, create_private_file(path));
   CARTORIO_TRY(impl->sealed, SealedStreamWriter::start(impl->file.get(), key));
   impl->tar.reset(archive_write_new());
   if (!impl->tar || archive_write_set_format_pax_restricted(impl->tar.get()) != ARCHIVE_OK ||

@@ -4,8 +4,12 @@
 #include "core/log.h"
 #include "keys/sealed_key.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 
 namespace cartorio::cli {
 
@@ -50,6 +54,17 @@ int exit_code_for(Errc code) {
 int fail(const core::Error& e) {
   std::fprintf(stderr, "error: %s\n", e.to_string().c_str());
   return exit_code_for(e.code);
+}
+
+std::string operator_name() {
+  const uid_t uid = geteuid();
+  const long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buffer(hint > 0 ? static_cast<std::size_t>(hint) : 16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_name)
+    return std::string("cli:") + found->pw_name;
+  return "cli:" + std::to_string(uid);
 }
 
 std::string resolve_data_dir(const std::string& flag) {

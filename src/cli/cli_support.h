@@ -32,6 +32,9 @@ int exit_code_for(core::Errc code);
 // Prints "error: <code name>: <message>" to stderr and returns the exit code.
 int fail(const core::Error& e);
 
+// "cli:<login name>" (or "cli:<uid>") of whoever runs the command: the actor audit events name.
+std::string operator_name();
+
 // --data-dir, else $CARTORIO_DATA_DIR, else ./cartorio-data.
 std::string resolve_data_dir(const std::string& flag);
 

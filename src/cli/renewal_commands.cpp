@@ -14,18 +14,13 @@
 
 #include <iostream>
 #include <memory>
-#include <pwd.h>
-#include <unistd.h>
 
 namespace cartorio::cli {
 namespace {
 
 using nlohmann::json;
 
-secrets::Caller cli_caller() {
-  const passwd* pw = getpwuid(geteuid());
-  return {std::string("cli:") + (pw && pw->pw_name ? pw->pw_name : std::to_string(geteuid())), "local", ""};
-}
+secrets::Caller cli_caller() { return {operator_name(), "local", ""}; }
 
 std::string time_text(core::TimePoint t) { return pki::iso8601(core::to_unix(t)); }
 

@@ -13,8 +13,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <pwd.h>
-#include <unistd.h>
 
 namespace cartorio::cli {
 namespace {
@@ -40,10 +38,7 @@ core::Result<std::unique_ptr<Session>> open_session(const CommandContext& ctx, b
   return s;
 }
 
-secrets::Caller cli_caller() {
-  const passwd* pw = getpwuid(geteuid());
-  return {std::string("cli:") + (pw && pw->pw_name ? pw->pw_name : std::to_string(geteuid())), "local", ""};
-}
+secrets::Caller cli_caller() { return {operator_name(), "local", ""}; }
 
 int print_infos(const core::Result<std::vector<secrets::SecretInfo>>& infos) {
   if (!infos) return fail(infos.error());

@@ -142,10 +142,13 @@ inline Result<void> ok() { return {}; }
 // Propagate an error: `CARTORIO_TRY(auto x, expr);` or `CARTORIO_TRY_VOID(expr);`.
 #define CARTORIO_CONCAT_(a, b) a##b
 #define CARTORIO_CONCAT(a, b) CARTORIO_CONCAT_(a, b)
+// tmp and decl are declarators, which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CARTORIO_TRY_IMPL(tmp, decl, expr) \
   auto tmp = (expr);                       \
   if (!tmp) return std::move(tmp).error(); \
   decl = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 #define CARTORIO_TRY(decl, expr) CARTORIO_TRY_IMPL(CARTORIO_CONCAT(try_tmp_, __LINE__), decl, expr)
 #define CARTORIO_TRY_VOID(expr)                                   \
   do {                                                            \

@@ -31,6 +31,8 @@ struct TS_msg_imprint_st;
 
 namespace cartorio::crypto {
 
+// Alias and Type are names in declarations, which parentheses would break.
+// NOLINTNEXTLINE(bugprone-macro-parentheses)
 #define CARTORIO_OSSL_HANDLE(Alias, Type)        \
   struct Alias##Deleter {                        \
     void operator()(Type* p) const noexcept;     \

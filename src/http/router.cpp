@@ -43,7 +43,7 @@ int specificity(const auto& segment) {
 }  // namespace
 
 core::Result<void> Router::add(Method method, std::string_view pattern, Handler handler) {
-  auto bad = [&](std::string why) {
+  auto bad = [&](const std::string& why) {
     return core::Error{core::Errc::invalid_argument, "route pattern \"" + std::string(pattern) + "\": " + why};
   };
   if (method == Method::other) return bad("method must be a known one");

@@ -144,8 +144,9 @@ core::Result<std::unique_ptr<IdentityService>> IdentityService::create(IdentityS
   return std::make_unique<IdentityService>(Key{}, stores, keys, cache, clock, std::move(data_key), std::move(options));
 }
 
-IdentityService::IdentityService(Key, IdentityStores stores, keys::KeyStore& keys, cache::Cache& cache,
-                                 const core::Clock& clock, crypto::SecretBytes data_key, IdentityOptions options)
+IdentityService::IdentityService(Key, const IdentityStores& stores, keys::KeyStore& keys, cache::Cache& cache,
+                                 const core::Clock& clock, const crypto::SecretBytes& data_key,
+                                 IdentityOptions options)
     : m_stores(stores),
       m_keys(keys),
       m_cache(cache),

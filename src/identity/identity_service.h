@@ -272,8 +272,8 @@ class IdentityService final : public Authenticator {
     friend class IdentityService;
     Key() = default;
   };
-  IdentityService(Key, IdentityStores stores, keys::KeyStore& keys, cache::Cache& cache, const core::Clock& clock,
-                  crypto::SecretBytes data_key, IdentityOptions options);
+  IdentityService(Key, const IdentityStores& stores, keys::KeyStore& keys, cache::Cache& cache,
+                  const core::Clock& clock, const crypto::SecretBytes& data_key, IdentityOptions options);
   ~IdentityService() override;
   IdentityService(const IdentityService&) = delete;
   IdentityService& operator=(const IdentityService&) = delete;

@@ -30,7 +30,7 @@ core::Result<SourceMap> make_default_sources(const pki::Hierarchy& hierarchy, st
 core::Result<CachedSources> make_cached_sources(const pki::Hierarchy& hierarchy,
                                                 store::CertificateRepository& certificates, keys::KeyStore& keys,
                                                 const core::Clock& clock, const std::string& root_presigned_dir,
-                                                ResponderOptions options, cache::Cache& cache,
+                                                const ResponderOptions& options, cache::Cache& cache,
                                                 CachedSourceOptions cache_options) {
   CachedSources out;
   CARTORIO_TRY(out.sources, make_default_sources(hierarchy, certificates, keys, clock, root_presigned_dir, options));

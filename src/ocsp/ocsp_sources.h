@@ -39,7 +39,7 @@ struct CachedSources {
 core::Result<CachedSources> make_cached_sources(const pki::Hierarchy& hierarchy,
                                                 store::CertificateRepository& certificates, keys::KeyStore& keys,
                                                 const core::Clock& clock, const std::string& root_presigned_dir,
-                                                ResponderOptions options, cache::Cache& cache,
+                                                const ResponderOptions& options, cache::Cache& cache,
                                                 CachedSourceOptions cache_options);
 
 // Asks `source` about one certificate, as a relying party would (SHA-1 CertID, no nonce):

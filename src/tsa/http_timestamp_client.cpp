@@ -57,7 +57,7 @@ std::size_t write_body(char* ptr, std::size_t size, std::size_t nmemb, void* use
 bool is_reply_type(const char* content_type) {
   if (!content_type) return false;
   std::string v(content_type);
-  v = v.substr(0, v.find(';'));
+  if (const auto semi = v.find(';'); semi != std::string::npos) v.resize(semi);
   v.erase(std::remove_if(v.begin(), v.end(), [](unsigned char c) { return std::isspace(c); }), v.end());
   std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return v == "application/timestamp-reply";

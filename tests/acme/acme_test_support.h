@@ -122,8 +122,8 @@ inline std::string flattened_jws(const std::string& protected_b64, const std::st
 // unless `alg` is empty (then the header is used as given). The signature is made the way the
 // key signs (see jws_signature), whatever `alg` says, so a label that does not match the key
 // can be tested. `payload` "" gives a POST-as-GET (empty "payload").
-inline std::string sign_flattened_jws(EVP_PKEY* key, std::string alg, nlohmann::json protected_header,
-                                      std::string payload) {
+inline std::string sign_flattened_jws(EVP_PKEY* key, const std::string& alg, nlohmann::json protected_header,
+                                      const std::string& payload) {
   if (!alg.empty()) protected_header["alg"] = alg;
   const std::string protected_b64 = b64url(protected_header.dump());
   const std::string payload_b64 = b64url(payload);
@@ -134,7 +134,7 @@ inline std::string sign_flattened_jws(EVP_PKEY* key, std::string alg, nlohmann::
 // The same with an HMAC-SHA-256 over the signing input (the EAB inner JWS, RFC 8555 7.3.4:
 // alg HS256, kid = the EAB key id, payload = the account's public JWK, no nonce).
 inline std::string sign_flattened_jws_hmac(crypto::ByteView mac_key, nlohmann::json protected_header,
-                                           std::string payload, std::string alg = "HS256") {
+                                           const std::string& payload, const std::string& alg = "HS256") {
   if (!alg.empty()) protected_header["alg"] = alg;
   const std::string protected_b64 = b64url(protected_header.dump());
   const std::string payload_b64 = b64url(payload);

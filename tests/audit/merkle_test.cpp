@@ -145,9 +145,11 @@ TEST(Checkpoint, SignedBody_RoundTripsAndRejectsAnyChange) {
   auto parsed = parse_checkpoint(c.to_json());
   ASSERT_TRUE(parsed) << parsed.error().to_string();
   EXPECT_TRUE(checkpoint_signature_valid(*parsed, key->get()));
-  for (auto change : {+[](Checkpoint& x) { x.tree_size = 9; }, +[](Checkpoint& x) { x.timestamp_ms += 1; },
-                      +[](Checkpoint& x) { x.origin = "notary.example/transparency"; },
-                      +[](Checkpoint& x) { x.root[0] ^= 1; }}) {
+  using Change = void (*)(Checkpoint&);
+  const Change changes[] = {[](Checkpoint& x) { x.tree_size = 9; }, [](Checkpoint& x) { x.timestamp_ms += 1; },
+                            [](Checkpoint& x) { x.origin = "notary.example/transparency"; },
+                            [](Checkpoint& x) { x.root[0] ^= 1; }};
+  for (const Change change : changes) {
     Checkpoint copy = *parsed;
     change(copy);
     EXPECT_FALSE(checkpoint_signature_valid(copy, key->get()));

@@ -35,7 +35,7 @@ struct Probe {
 
 Router make_router(const std::shared_ptr<Probe>& probe) {
   Router r;
-  auto must = [](core::Result<void> added) {
+  auto must = [](const core::Result<void>& added) {
     if (!added) throw std::logic_error(added.error().to_string());
   };
   must(r.get("/healthz", [](const Request&) { return Response::text("ok\n"); }));

@@ -168,7 +168,7 @@ crypto::PKey unrelated_key() {
 
 Router make_router() {
   Router r;
-  auto must = [](core::Result<void> added) {
+  auto must = [](const core::Result<void>& added) {
     if (!added) throw std::logic_error(added.error().to_string());
   };
   must(r.get("/healthz", [](const Request&) { return Response::text("ok\n"); }));

@@ -1,6 +1,7 @@
 // FilesystemObjectStore beyond the conformance suite: the layout on disk, permissions,
 // symbolic links and other files planted in the root, what a crash leaves behind, damage
 // detection, and the readiness check.
+#include "core/files.h"
 #include "objectstore/fs/filesystem_object_store.h"
 
 #include <gtest/gtest.h>
@@ -424,15 +425,15 @@ TEST_F(FilesystemObjectStoreTest, CrashLeftover_LockFile_IsTakenOverByTheNextWri
 
   write_file(m_root / "stale#lock", "");
   write_file(m_root / "held#lock", "");
-  const int fd = ::open((m_root / "held#lock").c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // a writer at work
+  cartorio::core::UniqueFd held(::open((m_root / "held#lock").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_GE(held.get(), 0);
+  ASSERT_EQ(::flock(held.get(), LOCK_EX), 0);  // a writer at work
   auto swept = store().remove_stale_temp_files(1h);
   ASSERT_TRUE(swept) << swept.error().to_string();
   EXPECT_EQ(*swept, 1u);
   EXPECT_FALSE(fs::exists(m_root / "stale#lock"));
   EXPECT_TRUE(fs::exists(m_root / "held#lock")) << "a held lock stays";
-  ::close(fd);
+  held.close();
   EXPECT_EQ(keys(), std::vector<std::string>{"k"});
 }
 

@@ -10,6 +10,7 @@
 #include "tsa/timestamp_request.h"
 #include "tsa_test_support.h"
 
+#include "core/files.h"
 #include "crypto/key_pair.h"
 #include "crypto/x509.h"
 
@@ -348,15 +349,15 @@ TEST_F(HttpTimestampClientTest, HttpStatusesAreChecked) {
 
 TEST_F(HttpTimestampClientTest, UnreachableTsaIsUnavailable) {
   // A port nobody listens on: bound, then closed.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
+  core::UniqueFd socket(::socket(AF_INET, SOCK_STREAM, 0));
+  ASSERT_GE(socket.get(), 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::bind(socket.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
+  ASSERT_EQ(::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  socket.close();
   auto token = timestamp_at("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/tsa");
   ASSERT_FALSE(token);
   EXPECT_EQ(token.error().code, core::Errc::tsa_unavailable) << token.error().to_string();

@@ -366,6 +366,8 @@ core::Result<void> for_each_entry(int dirfd, std::string_view where, Fn&& fn) {
   }
   for (;;) {
     errno = 0;  // readdir reports the end and errors alike with nullptr; errno tells them apart
+    // readdir_r is deprecated; readdir is safe on a stream no other thread reads.
+    // cppcheck-suppress readdirCalled
     const dirent* e = ::readdir(dir.get());
     if (!e) break;
     fn(*e);
