@@ -16,7 +16,9 @@
 # Stop it with deploy/topology-down.sh DIR. docs/deploy.md explains each piece.
 #
 # Environment: CARTORIO_BIN (default build/bin/cartorio), CARTORIO_PG_BIN, CARTORIO_NGINX,
-# CARTORIO_PKCS11_MODULE. Needs the Debian packages of scripts/install-deps.sh.
+# CARTORIO_PKCS11_MODULE, CARTORIO_TOPOLOGY_EXTRA_ENV (a file of more CARTORIO_*='...' lines
+# for every cartorio process; the failure drills raise the rate limits with it). Needs the
+# Debian packages of scripts/install-deps.sh.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -306,6 +308,7 @@ CARTORIO_OBJECTS_S3_SECRET_KEY='$(cat "$DIR/s3/secret_key")'
 CARTORIO_JOBS_IN_SERVER='false'
 CARTORIO_BACKUP_KEY_FILE='$DIR/secrets/backup.key'
 ENV
+  if [ -n "${CARTORIO_TOPOLOGY_EXTRA_ENV:-}" ]; then cat "$CARTORIO_TOPOLOGY_EXTRA_ENV" >>"$DIR/cartorio.env"; fi
 )
 cat >"$DIR/topology.env" <<ENV
 # deploy/topology-up.sh $DIR: non-secret endpoints (secrets: cartorio.env, secrets/)

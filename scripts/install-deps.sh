@@ -22,12 +22,17 @@ PACKAGES=(
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached
   # independent clients the tests use
   curl python3 procps oathtool
+  # TLS configuration scan of `cartorio serve` (tests/cli/cli_tls_scan_test.cpp)
+  testssl.sh
   # ACME clients the ACME tests drive against the server (tests/cli/cli_acme_test.cpp)
   certbot lego
   # PDF signing tests: pdfsig + certutil (NSS trust store), PDFs written by other producers
   poppler-utils libnss3-tools ghostscript qpdf
   # the web portal's end-to-end tests: Playwright (npm, below) drives Debian's Chromium
   chromium
+  # production topology (deploy/): nginx as the load balancer, its stream (TLS pass-through) module;
+  # wrk drives the load of the failure drills (tests/deploy/drill_*.sh)
+  nginx libnginx-mod-stream wrk
 )
 
 export DEBIAN_FRONTEND=noninteractive
@@ -49,10 +54,9 @@ fi
 
 # playwright-core for the portal's end-to-end tests (tests/web), exactly as package-lock.json
 # pins it; it drives /usr/bin/chromium and never downloads a browser of its own.
-if command -v npm >/dev/null; then
-  (cd "$(dirname "$0")/../tests/web" && npm ci --no-audit --no-fund --loglevel=error)
-else
-  echo "npm is missing: the portal's end-to-end tests (tests/web) cannot run" >&2
-  exit 1
+# Node.js and npm come from Debian when the machine has no Node of its own.
+if ! command -v npm >/dev/null; then
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends nodejs npm
 fi
+(cd "$(dirname "$0")/../tests/web" && npm ci --no-audit --no-fund --loglevel=error)
 

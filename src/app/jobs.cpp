@@ -1,6 +1,7 @@
 #include "app/jobs.h"
 #include "app/personal_data_setup.h"
 #include "documents/personal_data.h"
+#include "documents/unfinished_signatures.h"
 
 #include "core/log.h"
 #include "crl/crl_generator.h"
@@ -411,6 +412,29 @@ void add_standard_jobs(JobRunner& runner, const Runtime& rt, const ocsp::CachedS
     job.name = "data-key-reencrypt";
     job.interval = std::chrono::hours(24);
     job.run = [&rt]() { return reencrypt_under_active_key(rt, "job:data-key-reencrypt"); };
+    runner.add(std::move(job));
+  }
+  {
+    // Per-document certificates left by a signing process that died mid-way.
+    Job job;
+    job.name = "documents.unfinished";
+    job.interval = std::chrono::minutes(15);
+    job.run = [&rt]() -> core::Result<void> {
+      documents::UnfinishedSignatureDeps deps;
+      deps.certificates = rt.store.get();
+      deps.objects = rt.objects.get();
+      deps.clock = rt.clock.get();
+      deps.revoke = [&rt](const std::string& serial) -> core::Result<void> {
+        // 5: cessationOfOperation. Revoked meanwhile by someone else is as good.
+        auto r = revoke_certificate(rt, serial, 5, "job:documents.unfinished", "local");
+        if (!r && r.error().code != core::Errc::already_revoked) return r.error();
+        return core::ok();
+      };
+      CARTORIO_TRY(const auto report, documents::clean_unfinished_signatures(deps));
+      core::log::info("documents.unfinished", {{"revoked", static_cast<std::int64_t>(report.revoked.size())},
+                                               {"objects_erased", static_cast<std::int64_t>(report.objects_erased)}});
+      return core::ok();
+    };
     runner.add(std::move(job));
   }
   {

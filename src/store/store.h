@@ -56,6 +56,9 @@ struct CertificateFilter {
   std::optional<CertificateStatus> status;
   std::optional<std::int64_t> not_after_before;  // expiring before this time (not_after < t)
   std::optional<std::int64_t> not_after_after;   // still valid after this time (not_after > t)
+  std::optional<std::int64_t> created_before;    // recorded before this time (created_at < t)
+  // Only certificates no document names as its signer (DocumentRecord::signer_serial).
+  bool without_document = false;
   int limit = 100;  // 1..10000, else Errc::invalid_argument
   int offset = 0;   // >= 0
 };

@@ -11,7 +11,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DEPLOY=$(cd "$HERE/../../deploy" && pwd)
 # shellcheck source=../../deploy/topology-lib.sh
 . "$DEPLOY/topology-lib.sh"
-export CARTORIO_BIN=$1
+# Absolute: topology-up.sh runs it from the topology's directory.
+CARTORIO_BIN=$(realpath "$1")
+export CARTORIO_BIN
 T=$(mktemp -d /tmp/cartorio-topology-test.XXXXXX)
 chmod 711 "$T"  # the postgres user and nginx workers reach the topology in it
 TOPO=$T/topology

@@ -8,6 +8,7 @@
 
 #include "support/test_support.h"
 
+#include <algorithm>
 #include <atomic>
 #include <latch>
 #include <map>
@@ -167,6 +168,45 @@ TYPED_TEST(DocumentStoreConformance, RoundTrips_EveryDocumentField) {
   auto got = this->store().get_document(d.id);
   ASSERT_TRUE(got) << got.error().to_string();
   expect_same(*got, d);
+}
+
+// The documents.unfinished job's query: per-document certificates no document names.
+TYPED_TEST(DocumentStoreConformance, ListsCertificatesWithoutADocument_RecordedBeforeATime) {
+  auto cert = [](const std::string& serial, std::int64_t created_at) {
+    auto c = make_cert(serial);
+    c.issuer = "document";
+    c.profile = "document-signing";
+    c.created_at = created_at;
+    return c;
+  };
+  // d0c1 (SetUp, created_at 1) signs doc_a; d0c2 and d0c3 sign nothing; d0c4 is too recent;
+  // d0c5 signs nothing but is revoked.
+  ASSERT_OK(this->store().insert_document(make_document("doc_a"), sign_event("doc_a")));
+  ASSERT_OK(this->store().insert_certificate(cert("d0c2", 500)));
+  ASSERT_OK(this->store().insert_certificate(cert("d0c3", 900)));
+  ASSERT_OK(this->store().insert_certificate(cert("d0c4", 2000)));
+  ASSERT_OK(this->store().insert_certificate(cert("d0c5", 600)));
+  ASSERT_OK(this->store().revoke_certificate("d0c5", 5, 700));
+
+  cartorio::store::CertificateFilter f;
+  f.without_document = true;
+  f.created_before = 1000;
+  f.status = cartorio::store::CertificateStatus::good;
+  auto got = this->store().list_certificates(f);
+  ASSERT_OK(got);
+  std::vector<std::string> serials;
+  for (const auto& c : *got) serials.push_back(c.serial);
+  std::sort(serials.begin(), serials.end());
+  EXPECT_EQ(serials, (std::vector<std::string>{"d0c2", "d0c3"}));
+
+  f.created_before.reset();
+  got = this->store().list_certificates(f);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->size(), 3u) << "without the time bound d0c4 too";
+  f.without_document = false;
+  got = this->store().list_certificates(f);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->size(), 4u) << "and d0c1, which signs doc_a";
 }
 
 TYPED_TEST(DocumentStoreConformance, AcceptsEveryPadesLevel_AndAnEmptyTitle) {

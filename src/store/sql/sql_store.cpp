@@ -219,6 +219,13 @@ core::Result<std::vector<CertificateRecord>> SqlStore::list_certificates(const C
     conditions.emplace_back("not_after > ?");
     params.emplace_back(*f.not_after_after);
   }
+  if (f.created_before) {
+    conditions.emplace_back("created_at < ?");
+    params.emplace_back(*f.created_before);
+  }
+  // documents.signer_serial is indexed: one probe per certificate.
+  if (f.without_document)
+    conditions.emplace_back("NOT EXISTS (SELECT 1 FROM documents d WHERE d.signer_serial = certificates.serial)");
   params.emplace_back(std::int64_t{f.limit});
   params.emplace_back(std::int64_t{f.offset});
   // (not_after, serial) is unique, so pages never overlap or skip.
