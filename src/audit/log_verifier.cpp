@@ -11,8 +11,6 @@
 namespace cartorio::audit {
 namespace {
 
-using core::Errc;
-
 core::Result<std::vector<std::string>> list_all(objectstore::ObjectStore& objects, const std::string& prefix) {
   std::vector<std::string> keys;
   std::string after;

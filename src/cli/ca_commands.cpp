@@ -11,8 +11,6 @@
 
 namespace cartorio::cli {
 
-using core::Errc;
-
 namespace {
 
 struct ChainOptions {

@@ -17,8 +17,6 @@
 
 namespace cartorio::cli {
 
-using core::Errc;
-
 namespace {
 
 using pki::iso8601;

@@ -32,12 +32,13 @@ struct TS_msg_imprint_st;
 namespace cartorio::crypto {
 
 // Alias and Type are names in declarations, which parentheses would break.
-// NOLINTNEXTLINE(bugprone-macro-parentheses)
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CARTORIO_OSSL_HANDLE(Alias, Type)        \
   struct Alias##Deleter {                        \
     void operator()(Type* p) const noexcept;     \
   };                                             \
   using Alias = std::unique_ptr<Type, Alias##Deleter>
+// NOLINTEND(bugprone-macro-parentheses)
 
 CARTORIO_OSSL_HANDLE(PKey, EVP_PKEY);
 CARTORIO_OSSL_HANDLE(PKeyCtx, EVP_PKEY_CTX);

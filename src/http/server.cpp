@@ -553,7 +553,7 @@ struct Server::Impl {
     return tls_context;
   }
 
-  core::Result<void> set_tls_identity(TlsIdentity identity) {
+  core::Result<void> set_tls_identity(const TlsIdentity& identity) {
     if (!options.tls) return core::Error{core::Errc::invalid_argument, "this server was configured without TLS"};
     CARTORIO_TRY(auto context, make_tls_context(identity));
     {
@@ -745,7 +745,7 @@ core::Result<void> Server::start() { return m_impl->start(); }
 
 std::uint16_t Server::port() const { return m_impl->port; }
 
-core::Result<void> Server::set_tls_identity(TlsIdentity identity) { return m_impl->set_tls_identity(std::move(identity)); }
+core::Result<void> Server::set_tls_identity(const TlsIdentity& identity) { return m_impl->set_tls_identity(identity); }
 
 void Server::stop() { m_impl->stop(); }
 

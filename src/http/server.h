@@ -76,7 +76,7 @@ class Server {
   // Errc::invalid_argument when the server has no TLS, the key does not match the
   // certificate or the certificate is unusable (e.g. key too weak); the previous
   // identity then stays in use.
-  core::Result<void> set_tls_identity(TlsIdentity identity);
+  core::Result<void> set_tls_identity(const TlsIdentity& identity);
   // The bound port (the chosen one when listening on port 0); 0 before start().
   std::uint16_t port() const;
   // Graceful: stops accepting, closes idle keep-alive connections, lets in-flight requests

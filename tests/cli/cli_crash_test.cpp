@@ -79,11 +79,14 @@ class CliCrash : public ::testing::Test {
     return run("sqlite3 " + shell_quote((m_data / "cartorio.db").string()) + " " + shell_quote(query));
   }
 
+  // A log of its own per start: start_serve waits for the "server.started" line, which an
+  // earlier start's log already holds.
   void serve() {
-    auto served = cartorio::testing::start_serve(m_env, CARTORIO_BIN, m_dir.path() / "serve.log");
+    const auto log = m_dir.path() / ("serve-" + std::to_string(++m_starts) + ".log");
+    auto served = cartorio::testing::start_serve(m_env, CARTORIO_BIN, log);
     m_pid = served.pid;
     m_https = served.https;
-    ASSERT_FALSE(m_https.empty()) << read_file(m_dir.path() / "serve.log");
+    ASSERT_FALSE(m_https.empty()) << read_file(log);
   }
 
   // Document-signing certificates still good that no document names.
@@ -97,6 +100,7 @@ class CliCrash : public ::testing::Test {
   TempDir m_dir;
   fs::path m_data, m_pdf;
   std::string m_env, m_root, m_key, m_pid, m_https;
+  int m_starts = 0;
 };
 
 TEST_F(CliCrash, KillDuringSigning_LeavesNoHalfWrittenDocument_AndTheJobRevokesWhatWasCutShort) {

@@ -8,70 +8,13 @@
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 CARTORIO_BINARY" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
-DEPLOY=$(cd "$HERE/../../deploy" && pwd)
-# shellcheck source=../../deploy/topology-lib.sh
-. "$DEPLOY/topology-lib.sh"
-# Absolute: topology-up.sh runs it from the topology's directory.
-CARTORIO_BIN=$(realpath "$1")
-export CARTORIO_BIN
-T=$(mktemp -d /tmp/cartorio-topology-test.XXXXXX)
-chmod 711 "$T"  # the postgres user and nginx workers reach the topology in it
-TOPO=$T/topology
-WORK=$T/work
-mkdir -p "$WORK"
-
-cleanup() {
-  "$DEPLOY/topology-down.sh" "$TOPO" >/dev/null 2>&1 || true
-  [ -n "${CARTORIO_KEEP_TEST_DIRS:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $1" >&2
-  for log in "$TOPO"/logs/serve*.log "$TOPO"/logs/worker.log "$TOPO"/nginx/error.log; do
-    [ -s "$log" ] || continue
-    echo "--- $log (last 20 lines)" >&2
-    tail -n 20 "$log" >&2
-  done
-  exit 1
-}
-
+# The drills' helpers: drill_up (topology in a temp dir, down on exit, a service API key),
+# issue, ocsp, field, cli, fail.
+# shellcheck source=drill-lib.sh
+. "$HERE/drill-lib.sh"
 t0=$SECONDS
-"$DEPLOY/topology-up.sh" "$TOPO" || fail "topology-up"
+drill_up "$1" topology-test
 UP_SECONDS=$((SECONDS - t0))
-# shellcheck source=/dev/null
-. "$TOPO/topology.env"
-field() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]], end="")' "$1" "$2"; }
-# shellcheck source=/dev/null
-cli() { (set -a && . "$CARTORIO_ENV_FILE" && set +a && exec "$CARTORIO_BIN" "$@"); }
-LB_HTTPS=https://127.0.0.1:$LB_HTTPS_PORT
-LB_HTTP=http://127.0.0.1:$LB_HTTP_PORT
-
-# An API key for a service, made by the operator's CLI (as tests/cli/cli_restart_test.cpp).
-cli apikey create --name deploy-test --role service --json >"$WORK/apikey.json" 2>"$WORK/apikey.err" ||
-  fail "apikey create: $(cat "$WORK/apikey.err")"
-KEY=$(field "$WORK/apikey.json" key)
-
-# issue NAME: POST /api/v1/certificates through nginx; the answer in WORK/NAME.json, the status
-# printed.
-issue() {
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/$1.key" \
-    -subj "/CN=$1.deploy.test" -addext "subjectAltName=DNS:$1.deploy.test" 2>/dev/null |
-    python3 -c 'import json, sys; print(json.dumps({"profile": "tls-server", "csr": sys.stdin.read()}))' >"$WORK/$1.req"
-  curl -s --max-time 20 --cacert "$ROOT_CERT" -H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
-    --data-binary "@$WORK/$1.req" -o "$WORK/$1.json" -w '%{http_code}' "$LB_HTTPS/api/v1/certificates" || true
-}
-# ocsp NAME: `openssl ocsp` for WORK/NAME.json's certificate at the OCSP URL written into it.
-ocsp() {
-  field "$WORK/$1.json" pem >"$WORK/$1.pem"
-  field "$WORK/$1.json" chain_pem | sed '/-----END CERTIFICATE-----/q' >"$WORK/$1-issuer.pem"
-  local url
-  url=$(openssl x509 -noout -ocsp_uri -in "$WORK/$1.pem")
-  case "$url" in
-    "$LB_HTTP"/*) ;;
-    *) echo "the certificate's OCSP URL '$url' is not nginx's $LB_HTTP" >&2; return 1 ;;
-  esac
-  openssl ocsp -issuer "$WORK/$1-issuer.pem" -cert "$WORK/$1.pem" -url "$url" -CAfile "$ROOT_CERT" -no_nonce 2>&1
-}
 
 # 1. Issue through nginx; OCSP through nginx says good.
 status=$(issue first)

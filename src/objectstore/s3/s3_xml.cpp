@@ -126,8 +126,9 @@ std::string complete_multipart_body(const std::vector<std::string>& part_etags) 
   auto root = doc.append_child("CompleteMultipartUpload");
   root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
   for (std::size_t i = 0; i < part_etags.size(); ++i) {
+    const unsigned long long number = i + 1;  // S3 numbers parts from 1
     auto part = root.append_child("Part");
-    part.append_child("PartNumber").text().set(static_cast<unsigned long long>(i + 1));
+    part.append_child("PartNumber").text().set(number);
     part.append_child("ETag").text().set(part_etags[i].c_str());
   }
   struct Writer : pugi::xml_writer {
