@@ -8,12 +8,12 @@
 //     stored document PDF has its record;
 //   - the restarted server lists every recorded document and serves its exact bytes.
 #include "signing/sample_pdfs.h"
+#include "support/cli_test_support.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <ctime>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -25,22 +25,8 @@ using cartorio::testing::read_file;
 using cartorio::testing::run;
 using cartorio::testing::shell_quote;
 using cartorio::testing::TempDir;
+using cartorio::testing::trim;
 namespace fs = std::filesystem;
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-// RFC 3339 of now + `seconds`, for CARTORIO_FAKE_CLOCK.
-std::string seconds_from_now(long seconds) {
-  const std::time_t t = std::time(nullptr) + seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::set<std::string> lines(const std::string& text) {
   std::set<std::string> out;
@@ -137,7 +123,7 @@ TEST_F(CliCrash, KillDuringSigning_LeavesNoHalfWrittenDocument_AndTheJobRevokesW
   EXPECT_EQ(unfinished(), cut_short);
 
   // Past it, each is revoked as cessationOfOperation and its PDF, if stored, erased.
-  r = cli("worker --once documents.unfinished", "CARTORIO_FAKE_CLOCK=" + seconds_from_now(3600));
+  r = cli("worker --once documents.unfinished", "CARTORIO_FAKE_CLOCK=" + cartorio::testing::rfc3339_from_now(3600));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(unfinished(), 0);
   auto revoked = sql("SELECT count(*) FROM certificates c WHERE c.profile = 'document-signing' AND c.status = 'revoked'"

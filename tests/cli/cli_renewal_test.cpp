@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -41,14 +40,7 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 // RFC 3339 of now + `days`, for CARTORIO_FAKE_CLOCK.
-std::string days_from_now(int days) {
-  const std::time_t t = std::time(nullptr) + static_cast<std::time_t>(days) * 86400;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string days_from_now(int days) { return cartorio::testing::rfc3339_from_now(days * 86400LL); }
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
