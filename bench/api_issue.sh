@@ -9,7 +9,7 @@
 # traffic to 127.0.0.1 only. It creates a throw-away installation in a temporary directory
 # (`cartorio init`, a service-role API key), starts `cartorio serve` on free loopback ports
 # with the rate limits raised and log.level=warn (no per-request access log), warms up,
-# runs `openssl speed -seconds N rsa2048`, then `wrk` (keep-alive) with bench/issue.lua,
+# runs `openssl speed -seconds N rsa2048`, then `wrk` (keep-alive) with bench/post.lua,
 # stops the server and deletes the directory.
 #
 # Usage: bench/api_issue.sh [options]
@@ -207,7 +207,7 @@ for kind in "${kinds[@]}"; do
     export BENCH_AUTH_HEADER="Authorization" BENCH_AUTH_VALUE="Bearer $token"
   fi
   export BENCH_BODY_FILE="$work/body.json"
-  wrk_args=(-t"$wrk_threads" -c"$connections" --timeout 10s --latency -s "$here/issue.lua" "$base/api/v1/certificates")
+  wrk_args=(-t"$wrk_threads" -c"$connections" --timeout 10s --latency -s "$here/post.lua" "$base/api/v1/certificates")
   wrk -d"$warmup" "${wrk_args[@]}" >"$work/wrk-warmup-$kind.txt" 2>&1 || true
   if [ "$want_perf" = 1 ]; then
     perf record -F 499 -p "$server_pid" -o "$work/perf-$kind.data" >"$work/perf-record-$kind.log" 2>&1 &
@@ -229,7 +229,7 @@ import re, sys
 t = open(sys.argv[1]).read()
 rps = re.search(r"Requests/sec:\s*([0-9.]+)", t)
 p99 = re.search(r"bench\.latency_us .*p99=(\d+)", t)
-st = re.search(r"bench\.statuses created=(\d+) other=(\d+)", t)
+st = re.search(r"bench\.statuses ok=(\d+) other=(\d+)", t)
 print(rps.group(1) if rps else "0", p99.group(1) if p99 else "0",
       st.group(1) if st else "0", st.group(2) if st else "-1")
 EOF

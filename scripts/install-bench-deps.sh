@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the load benchmarks in bench/ need (docs/benchmarks.md):
-# bench/api_issue.sh needs wrk, openssl, curl, python3 and procps (linux-perf only for --perf).
+# bench/api_issue.sh needs wrk, openssl, curl, python3 and procps (linux-perf only for --perf);
+# bench/sustained/run.sh also gnuplot (and the topology's engines from scripts/install-deps.sh).
 # Not part of CI. Idempotent; safe to re-run. Needs root (or sudo).
 # The build and test dependencies come from scripts/install-deps.sh.
 set -euo pipefail
@@ -18,6 +19,8 @@ PACKAGES=(
   procps util-linux coreutils python3
   # CPU profile of the server under load (bench/api_issue.sh --perf)
   linux-perf
+  # the plots of bench/sustained/run.sh (pngcairo terminal)
+  gnuplot-nox
 )
 
 export DEBIAN_FRONTEND=noninteractive

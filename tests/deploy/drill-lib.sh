@@ -105,3 +105,38 @@ psql_at() {
   PGPASSWORD=$(cat "$TOPO/secrets/pg-cartorio.password") "$PGBIN/psql" \
     "host=127.0.0.1 port=$1 dbname=cartorio user=cartorio connect_timeout=5" -X -Atq -c "$2" </dev/null
 }
+# sample_pdf FILE: a one-page PDF (qpdf rewrites it with a proper cross-reference table).
+sample_pdf() {
+  python3 - "$1.raw" <<'PY'
+import sys
+stream = b"BT /F1 18 Tf 72 720 Td (Drill) Tj ET"
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+out = b"%PDF-1.7\n"
+for i, o in enumerate(objs, 1):
+    out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+out += b"trailer\n<< /Root 1 0 R /Size 6 >>\n%%EOF\n"
+open(sys.argv[1], "wb").write(out)
+PY
+  qpdf "$1.raw" "$1" 2>/dev/null || [ $? = 3 ] || fail "qpdf could not write the sample PDF"
+  rm -f "$1.raw"
+}
+# drill_notary: a notary-role API key in NOTARY (document signing, revocation) and the sample
+# PDF WORK/doc.pdf that sign() posts.
+drill_notary() {
+  cli apikey create --name drill-notary --role notary --json >"$WORK/notary.json" 2>"$WORK/notary.err" ||
+    fail "apikey create (notary): $(cat "$WORK/notary.err")"
+  NOTARY=$(field "$WORK/notary.json" key)
+  sample_pdf "$WORK/doc.pdf"
+}
+# sign NAME [BASE_URL]: POST WORK/doc.pdf for a B-T signature (through nginx by default); the
+# answer in WORK/NAME.json, the status printed.
+sign() {
+  curl -s --max-time 60 --cacert "$ROOT_CERT" -H "X-API-Key: $NOTARY" -H 'Content-Type: application/pdf' \
+    --data-binary "@$WORK/doc.pdf" -o "$WORK/$1.json" -w '%{http_code}' \
+    "${2:-$LB_HTTPS}/api/v1/documents?level=B-T&title=drill-$1&signer=Drill" || true
+}

@@ -12,34 +12,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/drill-lib.sh"
 
 drill_up "$1" objects-down
-cli apikey create --name drill-notary --role notary --json >"$WORK/notary.json" 2>"$WORK/notary.err" ||
-  fail "apikey create (notary): $(cat "$WORK/notary.err")"
-NOTARY=$(field "$WORK/notary.json" key)
+drill_notary
 
-# A one-page PDF (qpdf writes it with a proper cross-reference table).
-python3 - "$WORK/raw.pdf" <<'PY'
-import sys
-stream = b"BT /F1 18 Tf 72 720 Td (Drill) Tj ET"
-objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-out = b"%PDF-1.7\n"
-for i, o in enumerate(objs, 1):
-    out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
-out += b"trailer\n<< /Root 1 0 R /Size 6 >>\n%%EOF\n"
-open(sys.argv[1], "wb").write(out)
-PY
-qpdf "$WORK/raw.pdf" "$WORK/doc.pdf" 2>/dev/null || [ $? = 3 ] || fail "qpdf could not write the sample PDF"
-
-# sign NAME: POST the PDF through nginx; the answer in WORK/NAME.json, the status printed.
-sign() {
-  curl -s --max-time 60 --cacert "$ROOT_CERT" -H "X-API-Key: $NOTARY" -H 'Content-Type: application/pdf' \
-    --data-binary "@$WORK/doc.pdf" -o "$WORK/$1.json" -w '%{http_code}' \
-    "$LB_HTTPS/api/v1/documents?level=B-T&title=drill-$1&signer=Drill" || true
-}
 PG_PORT=$PG_PRIMARY_PORT
 count() { psql_at "$PG_PORT" "$1"; }
 
