@@ -79,17 +79,21 @@ run_kind() {
 }
 # one_segment DURATION TAG: the four kinds at once; their outputs in out/wrk/TAG-KIND.txt.
 one_segment() {
-  local d=$1 tag=$2
+  local d=$1 tag=$2 runs=()
   mkdir -p "$out/wrk"
   run_kind issue "$c_issue" "$d" "$LB_HTTPS/api/v1/certificates" application/json 201 "$WORK/load.req" \
     X-API-Key "$KEY" >"$out/wrk/$tag-issue.txt" 2>&1 &
+  runs+=($!)
   run_kind sign "$c_sign" "$d" "$LB_HTTPS/api/v1/documents?level=B-T&title=load&signer=Load" application/pdf 201 \
     "$WORK/doc.pdf" X-API-Key "$NOTARY" >"$out/wrk/$tag-sign.txt" 2>&1 &
+  runs+=($!)
   run_kind verify "$c_verify" "$d" "$LB_HTTPS/api/v1/verify" application/pdf 200 "$WORK/signed.pdf" \
     >"$out/wrk/$tag-verify.txt" 2>&1 &
+  runs+=($!)
   run_kind ocsp "$c_ocsp" "$d" "$ocsp_url" application/ocsp-request 200 "$WORK/ocsp.der" \
     >"$out/wrk/$tag-ocsp.txt" 2>&1 &
-  wait
+  runs+=($!)
+  wait "${runs[@]}"  # not the memory sampler
 }
 
 # Resident memory every 5 s: seconds since the start, then VmRSS (KiB) of serve1 serve2 worker.
@@ -192,12 +196,12 @@ set multiplot layout 3,1 title "Cartório sustained mixed load through nginx (2 
 set grid
 set key outside right
 set xlabel "minutes"
-set xrange [0:*]
+set xrange [0:$minutes]
 set ylabel "requests/s"
-set title "throughput per kind (per ${segment} s segment)"
+set logscale y
+set title "throughput per kind (per ${segment} s segment; log scale: OCSP is 2 orders above the rest)"
 plot for [k in "issue sign verify ocsp"] "$out/".k.".dat" using 1:2 with linespoints title k
 set ylabel "ms"
-set logscale y
 set title "latency p50 (dashed) and p99 (solid)"
 plot for [k in "issue sign verify ocsp"] "$out/".k.".dat" using 1:4 with linespoints title k." p99", \
      for [k in "issue sign verify ocsp"] "$out/".k.".dat" using 1:3 with lines dashtype 2 title k." p50"
