@@ -5,10 +5,9 @@
 // way SigningKeyRing makes them, plus a second P-256 key and a P-384 key that must never
 // verify. No store: the ring's lookup is a comparison with the one kid.
 //
-// IdentityService::decode_access_token is private and needs the store, so the harness mirrors
-// its header and claim checks (decode() below: keep the two in step) around the real
-// jwt::split_compact and jwt::verify_es256, and the role check of authenticate_bearer with the
-// real identity::parse_role.
+// The checks are the real ones: identity::decode_access_token (what IdentityService runs,
+// without the store) with the harness key standing in for the signing-key ring, and the role
+// check of authenticate_bearer with the real identity::parse_role.
 //
 // Every input is used twice:
 //   1. as the token as received. jwt::split_compact must refuse with unauthenticated or give
@@ -26,20 +25,17 @@
 #include "crypto/bytes.h"
 #include "crypto/key_pair.h"
 #include "crypto/ossl.h"
+#include "identity/access_token.h"
 #include "identity/jwt.h"
 #include "identity/principal.h"
-
-#include <nlohmann/json.hpp>
 
 #include <openssl/err.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace {
 
@@ -52,7 +48,6 @@ constexpr std::string_view kIssuer = "cartorio";
 constexpr std::string_view kAudience = "cartorio-api";
 constexpr std::int64_t kLeeway = 30;
 constexpr std::int64_t kNow = 1'750'000'000;
-constexpr std::string_view kAccessTokenType = "at+jwt";
 constexpr std::string_view kMfaEnrollScope = "mfa_enroll";
 // Seeds of the second form name this kid; the harness puts the live one in its place (same
 // length is not needed: the harness signs after the replacement).
@@ -92,98 +87,20 @@ void setup(Harness& h) {
   if (jwt::p256_public_jwk(h.p384.get())) die("p256_public_jwk accepted a P-384 key");
 }
 
-// --- the mirror of IdentityService::decode_access_token (src/identity/oauth_grants.cpp) ---
-
-std::optional<std::string> string_member(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-std::optional<std::int64_t> int_member(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
-    return std::nullopt;
-  return it->get<std::int64_t>();
-}
-
-std::optional<std::vector<std::string>> strings_member(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end()) return std::vector<std::string>{};
-  if (!it->is_array()) return std::nullopt;
-  std::vector<std::string> out;
-  for (const auto& v : *it) {
-    if (!v.is_string()) return std::nullopt;
-    out.push_back(v.get<std::string>());
-  }
-  return out;
-}
-
-struct Claims {
-  std::string kid, sub, jti, scope, sid, cnf_x5t;
-  std::int64_t exp = 0, iat = 0;
-  std::optional<std::int64_t> nbf;
-  std::vector<std::string> roles, amr;
-};
-
-core::Error refused(std::string why) { return core::Error(Errc::unauthenticated, std::move(why)); }
-
-core::Result<Claims> decode(const Harness& h, std::string_view token) {
-  CARTORIO_TRY(auto jws, jwt::split_compact(token));
-  const auto header = nlohmann::json::parse(jws.header_json, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return refused("JWT header is not a JSON object");
-  if (string_member(header, "alg") != "ES256") return refused("JWT alg is not ES256");
-  const auto typ = string_member(header, "typ");
-  if (typ != kAccessTokenType && typ != "application/at+jwt") return refused("JWT typ is not at+jwt");
-  if (header.contains("crit")) return refused("JWT has critical header parameters");
-  const auto kid = string_member(header, "kid");
-  if (!kid || kid->empty()) return refused("JWT has no kid");
-  // SigningKeyRing::verify: an unknown kid is false, a known one verifies with its key.
-  if (*kid != h.kid || !jwt::verify_es256(h.key.get(), jws.signing_input, jws.signature))
-    return refused("JWT signature does not verify with a current key");
-
-  const auto claims = nlohmann::json::parse(jws.payload_json, nullptr, false);
-  if (claims.is_discarded() || !claims.is_object()) return refused("JWT claims are not a JSON object");
-  if (string_member(claims, "iss") != kIssuer) return refused("JWT iss is not ours");
-  bool audience_ok = string_member(claims, "aud") == kAudience;
-  if (auto aud = claims.find("aud"); !audience_ok && aud != claims.end() && aud->is_array())
-    for (const auto& a : *aud) audience_ok = audience_ok || (a.is_string() && a.get<std::string>() == kAudience);
-  if (!audience_ok) return refused("JWT aud is not ours");
-
-  Claims c;
-  auto sub = string_member(claims, "sub");
-  auto jti = string_member(claims, "jti");
-  auto exp = int_member(claims, "exp");
-  auto iat = int_member(claims, "iat");
-  auto nbf = int_member(claims, "nbf");
-  auto roles = strings_member(claims, "roles");
-  auto amr = strings_member(claims, "amr");
-  if (!sub || sub->empty() || !jti || !exp || !iat || !roles || !amr) return refused("JWT lacks a required claim");
-  const std::int64_t now = kNow;
-  const std::int64_t leeway = kLeeway;
-  if (*exp + leeway <= now) return refused("JWT expired");
-  if (nbf && *nbf - leeway > now) return refused("JWT not yet valid");
-  if (*iat - leeway > now) return refused("JWT issued in the future");
-  c.kid = *kid;
-  c.sub = std::move(*sub);
-  c.jti = std::move(*jti);
-  c.exp = *exp;
-  c.iat = *iat;
-  c.nbf = nbf;
-  c.roles = std::move(*roles);
-  c.amr = std::move(*amr);
-  c.scope = string_member(claims, "scope").value_or("");
-  c.sid = string_member(claims, "sid").value_or("");
-  if (auto cnf = claims.find("cnf"); cnf != claims.end()) {
-    auto x5t = cnf->is_object() ? string_member(*cnf, "x5t#S256") : std::nullopt;
-    if (!x5t || x5t->empty()) return refused("JWT cnf has no x5t#S256");
-    c.cnf_x5t = std::move(*x5t);
-  }
-  // authenticate_bearer: every role must be known (unless the token only enrols MFA).
+// IdentityService::authenticate_bearer's checks on a token as received: the real
+// identity::decode_access_token with the harness key as the ring (one kid), then every role
+// must be known (unless the token only enrols MFA).
+core::Result<identity::AccessClaims> decode(const Harness& h, std::string_view token) {
+  const identity::AccessTokenRules rules{kIssuer, kAudience, kNow, kLeeway, true};
+  CARTORIO_TRY(auto c, identity::decode_access_token(
+                           token, rules,
+                           [&h](std::string_view kid, std::string_view input, crypto::ByteView signature)
+                               -> core::Result<bool> {
+                             return kid == h.kid && jwt::verify_es256(h.key.get(), input, signature);
+                           }));
   if (c.scope != kMfaEnrollScope)
     for (const auto& name : c.roles)
-      if (!identity::parse_role(name)) return refused("JWT names an unknown role");
+      if (!identity::parse_role(name)) return core::Error(Errc::unauthenticated, "JWT names an unknown role");
   return c;
 }
 
@@ -214,7 +131,7 @@ void as_received(const Harness& h, std::string_view token) {
   if (auto c = decode(h, token)) die("a token the harness did not sign was accepted (kid " + c->kid + ")");
 }
 
-void check_accepted(const Claims& c) {
+void check_accepted(const identity::AccessClaims& c) {
   if (c.kid.empty() || c.sub.empty()) die("accepted without kid or sub");
   if (c.exp + kLeeway <= kNow) die("an expired token accepted");
   if (c.iat - kLeeway > kNow || (c.nbf && *c.nbf - kLeeway > kNow)) die("a token from the future accepted");

@@ -19,6 +19,29 @@ std::string padded(std::uint64_t v) {
   return buf;
 }
 
+// {"first":N,"ids":[...],"leaf_hashes":["hex",...],"log":"name"}, the bytes nlohmann::json
+// would write, appended into one string: a JSON tree costs ~100 bytes a leaf, which was the
+// worker's memory peak for a large batch (docs/benchmarks.md, sustained load).
+std::string leaves_bundle(const std::string& log, std::uint64_t first,
+                          const std::vector<std::pair<std::int64_t, Hash>>& leaves) {
+  std::string ids;
+  std::string hashes;
+  ids.reserve(leaves.size() * 12);
+  hashes.reserve(leaves.size() * (2 * sizeof(Hash) + 3));
+  for (const auto& [id, hash] : leaves) {
+    if (!ids.empty()) {
+      ids += ',';
+      hashes += ',';
+    }
+    ids += std::to_string(id);
+    hashes += '"';
+    hashes += to_hex(hash);
+    hashes += '"';
+  }
+  return "{\"first\":" + std::to_string(first) + ",\"ids\":[" + ids + "],\"leaf_hashes\":[" + hashes +
+         "],\"log\":" + nlohmann::json(log).dump() + "}";
+}
+
 }  // namespace
 
 std::string LogLayout::checkpoint(std::uint64_t size, std::int64_t timestamp_ms) const {
@@ -120,14 +143,7 @@ core::Result<Checkpoint> TreeHeadPublisher::publish() {
   // Leaves first, then the head that covers them, then the pointer to it: a reader that
   // sees a head finds its leaves.
   if (size > first) {
-    nlohmann::json ids = nlohmann::json::array();
-    nlohmann::json hashes = nlohmann::json::array();
-    for (const auto& [id, hash] : m_log.leaves(first, size)) {
-      ids.push_back(id);
-      hashes.push_back(to_hex(hash));
-    }
-    const std::string bundle =
-        nlohmann::json{{"log", m_log.name()}, {"first", first}, {"ids", ids}, {"leaf_hashes", hashes}}.dump();
+    const std::string bundle = leaves_bundle(m_log.name(), first, m_log.leaves(first, size));
     objectstore::PutOptions json;
     json.content_type = "application/json";
     CARTORIO_TRY_VOID(m_objects.put(m_layout.leaves(first, size), bundle, json));

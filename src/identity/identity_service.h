@@ -206,6 +206,8 @@ std::string x5t_s256(std::string_view sha256_hex);
 // Access-token "scope" of a user who must enrol MFA first.
 inline constexpr std::string_view kMfaEnrollScope = "mfa_enroll";
 
+struct AccessClaims;  // identity/access_token.h
+
 class IdentityService final : public Authenticator {
  public:
   // `data_key`: 32 bytes (the identity data key; TOTP secrets are sealed under a key
@@ -279,7 +281,6 @@ class IdentityService final : public Authenticator {
   IdentityService& operator=(const IdentityService&) = delete;
 
  private:
-  struct AccessClaims;
   struct Issued;
 
   GrantResult grant_password(const TokenRequest& req);

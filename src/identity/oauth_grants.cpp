@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "crypto/bytes.h"
 #include "crypto/primitives.h"
+#include "identity/access_token.h"
 #include "identity/detail/identity_util.h"
 #include "identity/jwt.h"
 #include "identity/totp.h"
@@ -21,19 +22,6 @@ using detail::join;
 using detail::parse_roles;
 using detail::role_names;
 
-struct IdentityService::AccessClaims {
-  std::string sub;
-  std::vector<std::string> roles;
-  std::string scope;  // kMfaEnrollScope, or the role names
-  std::string sid;    // session (token family); empty for API-key tokens
-  std::vector<std::string> amr;
-  std::string client_id;
-  std::string cnf_x5t;  // RFC 8705 3.1: "cnf": {"x5t#S256": ...}; empty when unbound
-  std::string jti;
-  std::int64_t iat = 0;
-  std::int64_t exp = 0;
-};
-
 struct IdentityService::Issued {
   std::string access_token;
   std::int64_t expires_in = 0;
@@ -44,7 +32,6 @@ struct IdentityService::Issued {
 
 namespace {
 
-constexpr std::string_view kAccessTokenType = "at+jwt";
 constexpr std::string_view kApiKeyPrefix = "ck_";
 constexpr std::size_t kApiKeyPrefixChars = 8;
 // "ck_" + 8 + "_" + 43
@@ -69,32 +56,6 @@ Error refused(std::string why) { return Error(Errc::unauthenticated, std::move(w
 // Authenticator contract reports it as store_unavailable (503), never as a 401.
 Error backend(const Error& e) {
   return e.code == Errc::store_unavailable ? e : Error(Errc::store_unavailable, e.to_string());
-}
-
-std::optional<std::string> string_member(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-std::optional<std::int64_t> int_member(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
-    return std::nullopt;
-  return it->get<std::int64_t>();
-}
-
-std::optional<std::vector<std::string>> strings_member(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end()) return std::vector<std::string>{};
-  if (!it->is_array()) return std::nullopt;
-  std::vector<std::string> out;
-  for (const auto& v : *it) {
-    if (!v.is_string()) return std::nullopt;
-    out.push_back(v.get<std::string>());
-  }
-  return out;
 }
 
 }  // namespace
@@ -124,60 +85,13 @@ core::Result<std::string> IdentityService::sign_access_token(const AccessClaims&
   return m_ring.sign(kAccessTokenType, claims.dump());
 }
 
-core::Result<IdentityService::AccessClaims> IdentityService::decode_access_token(std::string_view token,
-                                                                                 bool check_expiry) {
-  CARTORIO_TRY(auto jws, jwt::split_compact(token));
-  const auto header = nlohmann::json::parse(jws.header_json, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return refused("JWT header is not a JSON object");
-  // Only what we issue: a token cannot choose its own algorithm (none, HS256 with the
-  // public key as secret...) or key (jwk, jku, x5u are ignored; kid must be ours).
-  if (string_member(header, "alg") != "ES256") return refused("JWT alg is not ES256");
-  const auto typ = string_member(header, "typ");
-  if (typ != kAccessTokenType && typ != "application/at+jwt") return refused("JWT typ is not at+jwt");
-  if (header.contains("crit")) return refused("JWT has critical header parameters");
-  const auto kid = string_member(header, "kid");
-  if (!kid || kid->empty()) return refused("JWT has no kid");
-  auto verified = m_ring.verify(*kid, jws.signing_input, jws.signature);
-  if (!verified) return backend(verified.error());
-  if (!*verified) return refused("JWT signature does not verify with a current key (kid " + *kid + ")");
-
-  const auto claims = nlohmann::json::parse(jws.payload_json, nullptr, false);
-  if (claims.is_discarded() || !claims.is_object()) return refused("JWT claims are not a JSON object");
-  if (string_member(claims, "iss") != m_options.issuer) return refused("JWT iss is not ours");
-  bool audience_ok = string_member(claims, "aud") == m_options.audience;
-  if (auto aud = claims.find("aud"); !audience_ok && aud != claims.end() && aud->is_array())
-    for (const auto& a : *aud) audience_ok = audience_ok || (a.is_string() && a.get<std::string>() == m_options.audience);
-  if (!audience_ok) return refused("JWT aud is not ours");
-
-  AccessClaims c;
-  auto sub = string_member(claims, "sub");
-  auto jti = string_member(claims, "jti");
-  auto exp = int_member(claims, "exp");
-  auto iat = int_member(claims, "iat");
-  auto nbf = int_member(claims, "nbf");
-  auto roles = strings_member(claims, "roles");
-  auto amr = strings_member(claims, "amr");
-  if (!sub || sub->empty() || !jti || !exp || !iat || !roles || !amr) return refused("JWT lacks a required claim");
-  const std::int64_t now = now_unix();
-  const std::int64_t leeway = m_options.clock_leeway.count();
-  if (check_expiry && *exp + leeway <= now) return refused("JWT expired");
-  if (nbf && *nbf - leeway > now) return refused("JWT not yet valid");
-  if (*iat - leeway > now) return refused("JWT issued in the future");
-  c.sub = std::move(*sub);
-  c.jti = std::move(*jti);
-  c.exp = *exp;
-  c.iat = *iat;
-  c.roles = std::move(*roles);
-  c.amr = std::move(*amr);
-  c.scope = string_member(claims, "scope").value_or("");
-  c.sid = string_member(claims, "sid").value_or("");
-  c.client_id = string_member(claims, "client_id").value_or("");
-  if (auto cnf = claims.find("cnf"); cnf != claims.end()) {
-    auto x5t = cnf->is_object() ? string_member(*cnf, "x5t#S256") : std::nullopt;
-    if (!x5t || x5t->empty()) return refused("JWT cnf has no x5t#S256");
-    c.cnf_x5t = std::move(*x5t);
-  }
-  return c;
+core::Result<AccessClaims> IdentityService::decode_access_token(std::string_view token, bool check_expiry) {
+  const AccessTokenRules rules{m_options.issuer, m_options.audience, now_unix(), m_options.clock_leeway.count(),
+                               check_expiry};
+  return identity::decode_access_token(
+      token, rules, [this](std::string_view kid, std::string_view signing_input, crypto::ByteView signature) {
+        return m_ring.verify(kid, signing_input, signature);
+      });
 }
 
 core::Result<Principal> IdentityService::authenticate_bearer(std::string_view token) {

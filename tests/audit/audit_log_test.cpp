@@ -169,6 +169,12 @@ TEST_F(AuditLogTest, APublishedLeafBundleEdited_OrAHeadForged_IsCaught) {
   auto bundle = m_objects->get(keys->entries[0].key);
   ASSERT_TRUE(bundle);
   auto j = nlohmann::json::parse(bundle->data);
+  // Written by hand, in the bytes a JSON library writes (sorted keys, no spaces).
+  EXPECT_EQ(j.dump(), bundle->data);
+  ASSERT_EQ(j["ids"].size(), 4u);
+  EXPECT_EQ(j["first"], 0);
+  EXPECT_EQ(j["log"], "audit");
+  EXPECT_EQ(j["leaf_hashes"][0], audit::to_hex(m_log->leaves(0, 1).front().second));
   j["leaf_hashes"][1] = std::string(64, '0');
   ASSERT_TRUE(m_objects->put(keys->entries[0].key, j.dump()));
   auto report = verify();
