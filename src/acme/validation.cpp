@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <strings.h>
@@ -233,7 +234,11 @@ std::optional<UrlParts> parse_url(const std::string& url) {
   auto port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
   if (!scheme || !host || !port || (*scheme != "http" && *scheme != "https")) return std::nullopt;
   if (host->empty() || host->front() == '[') return std::nullopt;  // an address literal, not a name
-  return UrlParts{*scheme, *host, std::atoi(port->c_str())};
+  int port_number = 0;
+  const char* port_end = port->data() + port->size();
+  if (const auto [end, ec] = std::from_chars(port->data(), port_end, port_number); ec != std::errc() || end != port_end)
+    return std::nullopt;
+  return UrlParts{*scheme, *host, port_number};
 }
 
 }  // namespace
@@ -277,8 +282,13 @@ ValidationResult NetworkValidator::http01(const std::string& name, const std::st
     const CURLcode rc = curl_easy_perform(curl.get());
     if (rc == CURLE_WRITE_ERROR)
       return fail("incorrectResponse", "the answer is larger than a key authorization", pinned);
-    if (rc != CURLE_OK)
-      return fail("connection", "fetching " + url + " from " + pinned + ": " + curl_easy_strerror(rc), pinned);
+    if (rc != CURLE_OK) {
+      std::string why = "fetching " + url;
+      why += " from " + pinned;
+      why += ": ";
+      why += curl_easy_strerror(rc);
+      return fail("connection", std::move(why), pinned);
+    }
     long status = 0;
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
     const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;

@@ -79,7 +79,9 @@ Response job_runs(store::JobRunRepository& runs, const Request& req) {
 core::Result<void> add_job_routes(SecuredRouter& router, store::JobRunRepository* runs,
                                   std::function<std::vector<ScheduledJob>()> scheduled) {
   CARTORIO_TRY_VOID(router.add(Method::get, "/api/v1/jobs", Permission::job_read,
-                               [runs, scheduled](const Request&, const Principal&) { return list(*runs, scheduled); }));
+                               [runs, scheduled = std::move(scheduled)](const Request&, const Principal&) {
+                                 return list(*runs, scheduled);
+                               }));
   CARTORIO_TRY_VOID(router.add(Method::get, "/api/v1/jobs/{name}/runs", Permission::job_read,
                                [runs](const Request& r, const Principal&) { return job_runs(*runs, r); }));
   return core::ok();

@@ -48,7 +48,12 @@ Response unavailable() {
 
 std::string target_of(const Request& req) {
   std::string out;
-  for (const auto& [name, value] : req.params()) out += (out.empty() ? "" : ",") + name + "=" + value;
+  for (const auto& [name, value] : req.params()) {
+    if (!out.empty()) out += ',';
+    out += name;
+    out += '=';
+    out += value;
+  }
   return out;
 }
 
@@ -116,7 +121,7 @@ core::Result<void> SecuredRouter::add(http::Method method, std::string_view patt
   if (!handler) return {Errc::invalid_argument, "empty handler"};
   const std::string action = std::string(http::method_name(method)) + " " + std::string(pattern);
   const AuthContext& auth = m_auth;
-  CARTORIO_TRY_VOID(m_router.add(method, pattern, [&auth, action, permission, handler](const Request& req) {
+  CARTORIO_TRY_VOID(m_router.add(method, pattern, [&auth, action, permission, handler = std::move(handler)](const Request& req) {
     auto principal = authenticate(auth, req);
     store::AuditEvent e;
     e.time = core::to_unix(auth.clock->now());

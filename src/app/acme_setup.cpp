@@ -40,7 +40,7 @@ core::Result<std::unique_ptr<acme::AcmeServer>> open_acme_server(const Runtime& 
     pki::CertificateIssuer issuer(*hierarchy, *rt.keys, *rt.store, *rt.clock, rt.urls());
     return issuer.issue(req);
   };
-  s.chain_pem = [hierarchy] { return hierarchy->chain_pem("tls"); };
+  s.chain_pem = [hierarchy = std::move(hierarchy)] { return hierarchy->chain_pem("tls"); };
   s.revoke = std::move(revoke);
   s.eab_key = [&secrets](const std::string& kid) -> core::Result<crypto::Bytes> {
     if (!is_lower_hex(kid)) return core::Error(core::Errc::not_found, "not an EAB key id");

@@ -63,7 +63,11 @@ std::vector<std::string> child_environment(const std::vector<std::pair<std::stri
     for (const auto& [k, v] : extra) replaced = replaced || k == name;
     if (!replaced) out.emplace_back(entry);
   }
-  for (const auto& [k, v] : extra) out.push_back(k + "=" + v);
+  for (const auto& [k, v] : extra) {
+    std::string& line = out.emplace_back(k);
+    line += '=';
+    line += v;
+  }
   return out;
 }
 
@@ -102,10 +106,12 @@ core::Result<void> run_command(const CommandSpec& spec) {
   posix_spawnattr_setflags(&attr.a, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   std::vector<char*> argv;
+  argv.reserve(spec.argv.size() + 1);
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   auto env_strings = child_environment(spec.env);
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 

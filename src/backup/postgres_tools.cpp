@@ -65,6 +65,7 @@ core::Result<UniqueConn> connect(const PgTarget& t) {
 
 core::Result<UniqueResult> exec(PGconn* c, const std::string& sql, const std::vector<std::string>& params = {}) {
   std::vector<const char*> values;
+  values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.c_str());
   UniqueResult r(PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
                               nullptr, 0));
@@ -83,10 +84,12 @@ core::Result<void> run_tool(const std::vector<std::string>& args, const std::str
     if (std::strncmp(*e, "PGPASSWORD=", 11) != 0) env_strings.emplace_back(*e);
   if (!password.empty()) env_strings.push_back("PGPASSWORD=" + password);
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_strings = args;
   std::vector<char*> argv;
+  argv.reserve(argv_strings.size() + 1);
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 

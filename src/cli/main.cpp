@@ -6,7 +6,12 @@
 
 #include <sys/stat.h>
 
-int main(int argc, char** argv) {
+#include <cstdio>
+#include <exception>
+
+namespace {
+
+int run(int argc, char** argv) {
   using namespace cartorio::cli;
   // Databases, keys, CRL drafts: nothing this process creates is for other users' eyes.
   ::umask(077);
@@ -43,4 +48,17 @@ int main(int argc, char** argv) {
     return code == 0 ? kOk : kUsage;
   }
   return ctx.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors are values; an exception reaching here (std::bad_alloc, a library's) is a bug or
+  // an exhausted machine: reported like any internal error rather than by std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal: %s\n", e.what());
+    return cartorio::cli::kFailure;
+  }
 }

@@ -72,7 +72,7 @@ struct ServeOptions {
 };
 
 std::function<void(const http::ServerOptions::Completed&)> record_metrics(std::string listener) {
-  return [listener](const http::ServerOptions::Completed& c) {
+  return [listener = std::move(listener)](const http::ServerOptions::Completed& c) {
     metrics::observe_http_request(listener, std::string(c.method), c.route.empty() ? "unmatched" : std::string(c.route),
                                   c.status, c.duration);
   };

@@ -85,7 +85,7 @@ std::string format_line(Level level, std::string_view msg, Fields fields, std::i
   for (const auto& f : fields) {
     std::string key(f.key);
     // A field may not overwrite the line's own ts/level/msg (log forging).
-    if (key == "ts" || key == "level" || key == "msg") key = "field_" + key;
+    if (key == "ts" || key == "level" || key == "msg") key.insert(0, "field_");
     if (is_secret_key(f.key)) { j[key] = "[redacted]"; continue; }
     std::visit([&](const auto& v) { j[key] = v; }, f.value);
   }

@@ -213,7 +213,7 @@ std::optional<TimePoint> Schedule::next_after(TimePoint after) const {
   std::int64_t t = (floor_div(start, 60) + 1) * 60;
   while (t - start <= kSearchHorizon) {
     const std::tm tm = utc(t);
-    if (!m_months[static_cast<std::size_t>(tm.tm_mon + 1)]) {
+    if (!m_months[static_cast<std::size_t>(tm.tm_mon) + 1]) {
       t = utc_time(tm.tm_year, tm.tm_mon + 1, 1, 0, 0);
     } else if (!matches_day(tm)) {
       t = utc_time(tm.tm_year, tm.tm_mon, tm.tm_mday + 1, 0, 0);
@@ -235,7 +235,7 @@ std::optional<TimePoint> Schedule::latest_at_or_before(TimePoint before) const {
   while (start - t <= kSearchHorizon) {
     const std::tm tm = utc(t);
     // Each miss steps back to the last minute of the previous month, day or hour.
-    if (!m_months[static_cast<std::size_t>(tm.tm_mon + 1)]) {
+    if (!m_months[static_cast<std::size_t>(tm.tm_mon) + 1]) {
       t = utc_time(tm.tm_year, tm.tm_mon, 1, 0, 0) - 60;
     } else if (!matches_day(tm)) {
       t = utc_time(tm.tm_year, tm.tm_mon, tm.tm_mday, 0, 0) - 60;

@@ -43,7 +43,7 @@ core::Result<crypto::X509Crl> build_crl(const X509* ca_cert, EVP_PKEY* ca_key, c
     }
     if (X509_CRL_add0_revoked(crl.get(), entry.get()) != 1)
       return {Errc::crypto_error, "cannot add CRL entry: " + crypto::openssl_errors()};
-    entry.release();  // owned by the CRL now
+    (void)entry.release();  // owned by the CRL now (add0 takes it only when it succeeds)
   }
   X509_CRL_sort(crl.get());
 

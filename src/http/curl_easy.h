@@ -1,6 +1,6 @@
 // RAII for libcurl's easy handles and header lists, and its once-per-process global init:
-// what every libcurl user of the project needs (webhooks here; the TSA and S3 clients keep
-// their own older copies until they move to this one).
+// what every libcurl user of the project needs (webhooks, ACME validation, the TSA client;
+// the S3 client keeps its own older copy until it moves to this one).
 #pragma once
 
 #include <curl/curl.h>

@@ -194,7 +194,7 @@ core::Result<void> CachedSource::refresh(const std::string& serial_text) {
     auto id = canonical_id(md, m_ca_cert.get(), serial_int.get());
     if (!req || !id || !OCSP_request_add0_id(req.get(), id.get()))
       return {Errc::internal, "building an OCSP request failed"};
-    id.release();  // owned by the request now
+    (void)id.release();  // owned by the request now (add0 takes it only when it succeeds)
     unsigned char* buf = nullptr;
     const int len = i2d_OCSP_REQUEST(req.get(), &buf);
     if (len <= 0) return {Errc::internal, "encoding an OCSP request failed"};

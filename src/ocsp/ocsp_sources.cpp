@@ -14,7 +14,7 @@ std::string presigned_root_dir(const std::string& data_dir) { return data_dir + 
 
 core::Result<SourceMap> make_default_sources(const pki::Hierarchy& hierarchy, store::CertificateRepository& certificates,
                                              keys::KeyStore& keys, const core::Clock& clock,
-                                             const std::string& root_presigned_dir, ResponderOptions options) {
+                                             const std::string& root_presigned_dir, const ResponderOptions& options) {
   SourceMap out;
   for (const std::string ca : {pki::kTlsCa, pki::kDocumentCa}) {
     CARTORIO_TRY(auto responder, OcspResponder::create(hierarchy, ca, certificates, keys, clock, options));

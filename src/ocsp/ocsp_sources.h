@@ -28,7 +28,7 @@ std::string presigned_root_dir(const std::string& data_dir);
 
 core::Result<SourceMap> make_default_sources(const pki::Hierarchy& hierarchy, store::CertificateRepository& certificates,
                                              keys::KeyStore& keys, const core::Clock& clock,
-                                             const std::string& root_presigned_dir, ResponderOptions options = {});
+                                             const std::string& root_presigned_dir, const ResponderOptions& options = {});
 
 struct CachedSources {
   SourceMap sources;                                            // what the routes serve

@@ -190,9 +190,11 @@ core::Result<RotationReport> SecretManager::rotate_due(const Caller& who) {
   for (const auto& info : all)
     if (auto at = info.rotation_due(); at && *at <= now && m_rotators.count(info.kind))
       due.emplace_back(info.name, info.version);
-  for (const auto& [name, managed] : m_managed)
-    if (!managed.adopt && std::none_of(all.begin(), all.end(), [&](const auto& i) { return i.name == name; }))
+  for (const auto& entry : m_managed) {
+    const std::string& name = entry.first;  // not a structured binding: clang < 16 cannot capture one
+    if (!entry.second.adopt && std::none_of(all.begin(), all.end(), [&](const auto& i) { return i.name == name; }))
       due.emplace_back(name, 0);
+  }
   for (const auto& [name, version] : due) {
     auto r = rotate_audited(name, who, "schedule", std::nullopt, version);
     if (r) report.rotated.push_back(std::move(*r));

@@ -4,17 +4,18 @@
 // revisions, and so earlier signatures, stay byte-for-byte intact.
 //
 // qpdf reads the file (and only reads it): nothing here rewrites the original. qpdf is
-// confined to pdf_update.cpp.
+// confined to detail/pdf_incremental.cpp.
 #pragma once
 
 #include "core/clock.h"
 #include "core/error.h"
 #include "crypto/bytes.h"
 #include "crypto/primitives.h"
+#include "signing/pdf_update_types.h"
 
 #include <array>
 #include <cstddef>
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,36 +26,7 @@ namespace cartorio::signing {
 // certificate is issued for it). Errc::not_a_pdf, pdf_malformed (including a damaged
 // cross-reference that would need reconstruction: an update must point at a valid one),
 // pdf_encrypted, pdf_too_large.
-struct PdfInfo {
-  int pages = 0;
-  int signature_fields = 0;
-  bool xref_stream = false;  // the last cross-reference section is a stream (PDF 1.5+)
-  std::vector<std::array<double, 4>> page_boxes;  // visible area (CropBox, else MediaBox) per page
-};
 core::Result<PdfInfo> inspect_pdf(std::string_view pdf, std::size_t max_bytes);
-
-// A visible signature: an appearance stream placed on a page.
-struct SignatureAppearance {
-  int page = 1;                           // 1-based
-  std::array<double, 4> rect{};           // llx lly urx ury, page user space
-  std::string content;                    // content stream operators, BBox = [0 0 width height]
-  std::string font_resource = "/F1";      // name the content uses for Helvetica (WinAnsi)
-};
-
-struct SignatureField {
-  bool document_timestamp = false;  // /DocTimeStamp, ETSI.RFC3161; else /Sig, ETSI.CAdES.detached
-  std::size_t contents_bytes = 0;   // reserved for the DER (the hex string is twice as long)
-  std::string signing_time;         // PDF date for /M (signatures only)
-  std::string name, reason, location, contact_info;  // UTF-8, optional
-  std::optional<SignatureAppearance> appearance;
-};
-
-struct PreparedSignature {
-  std::string pdf;            // the whole new file; the /Contents hole is zero-filled
-  std::size_t hole_begin = 0;  // offset of '<'
-  std::size_t hole_end = 0;    // offset just past '>'
-  std::string field_name;
-};
 
 // Appends a signature field (widget on a page, invisible unless an appearance is given),
 // its signature dictionary with /ByteRange filled in and /Contents reserved, the AcroForm

@@ -1,5 +1,6 @@
 #include "tsa/http_timestamp_client.h"
 
+#include "http/curl_easy.h"
 #include "tsa/local_timestamp_client.h"
 #include "tsa/timestamp_request.h"
 
@@ -7,30 +8,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <mutex>
 
 namespace cartorio::tsa {
 
 using core::Errc;
 
 namespace {
-
-struct CurlDeleter {
-  void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
-};
-struct CurlListDeleter {
-  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-using CurlList = std::unique_ptr<curl_slist, CurlListDeleter>;
-
-// curl_global_init is not safe to race with other threads' libcurl use: once per process.
-bool curl_ready() {
-  static std::once_flag once;
-  static bool ok = false;
-  std::call_once(once, [] { ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; });
-  return ok;
-}
 
 struct Body {
   std::string data;
@@ -102,17 +85,13 @@ core::Result<std::string> HttpTimestampClient::timestamp(const EVP_MD* md, crypt
 }
 
 core::Result<std::string> HttpTimestampClient::post(const std::string& body) const {
-  if (!curl_ready()) return {Errc::internal, "libcurl could not be initialised"};
-  CurlHandle curl(curl_easy_init());
+  if (!http::curl_ready()) return {Errc::internal, "libcurl could not be initialised"};
+  http::CurlHandle curl(curl_easy_init());
   if (!curl) return {Errc::internal, "libcurl could not make a handle"};
-  CurlList headers;
+  http::CurlList headers;
   for (const char* h : {"Content-Type: application/timestamp-query", "Accept: application/timestamp-reply",
-                        "Expect:"}) {  // no 100-continue round trip for a small body
-    curl_slist* next = curl_slist_append(headers.get(), h);
-    if (!next) return {Errc::internal, "out of memory"};
-    headers.release();
-    headers.reset(next);
-  }
+                        "Expect:"})  // no 100-continue round trip for a small body
+    if (!http::curl_append(headers, h)) return {Errc::internal, "out of memory"};
   Body reply;
   reply.limit = m_options.max_reply_bytes;
   char error_text[CURL_ERROR_SIZE] = {0};

@@ -115,7 +115,7 @@ core::Result<std::unique_ptr<TimeStampAuthority>> TimeStampAuthority::create(con
     CARTORIO_TRY(const pki::SigningIdentity* ca, hierarchy.get(name));
     crypto::X509Ptr copy(X509_dup(ca->cert.get()));
     if (!copy || !sk_X509_push(chain.get(), copy.get())) return {Errc::internal, "copying the CA chain failed"};
-    copy.release();  // owned by the stack now
+    (void)copy.release();  // owned by the stack now (a failed push leaves it to us)
   }
   return std::make_unique<TimeStampAuthority>(std::move(cert), std::move(chain), std::move(policy), *tsa->key_ref,
                                               keys, clock, std::move(options));

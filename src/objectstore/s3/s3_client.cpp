@@ -105,7 +105,12 @@ S3Query& S3Query::add(std::string name, std::string_view value) {
 
 std::string S3Query::str() const {
   std::string out;
-  for (const auto& [name, value] : m_params) out += (out.empty() ? "?" : "&") + name + "=" + value;
+  for (const auto& [name, value] : m_params) {
+    out += out.empty() ? '?' : '&';
+    out += name;
+    out += '=';
+    out += value;
+  }
   return out;
 }
 
@@ -190,7 +195,10 @@ core::Result<S3Response> S3Client::perform_once(Handle& h, const S3Request& r, c
   S3Response out;
   const std::string url = m_options.endpoint + r.path + r.query;
   Slist headers;
-  auto add_header = [&](const std::string& line) {
+  auto add_header = [&](std::string_view name, std::string_view value) {
+    std::string line(name);
+    line += ": ";
+    line += value;
     curl_slist* next = curl_slist_append(headers.get(), line.c_str());
     if (next) {
       (void)headers.release();
@@ -200,16 +208,16 @@ core::Result<S3Response> S3Client::perform_once(Handle& h, const S3Request& r, c
   };
   // No "Name:" lines to suppress headers libcurl adds (Expect:, Content-Type:): libcurl
   // 7.88 signs them as empty headers it then does not send, and the server answers 403.
-  bool ok = add_header("x-amz-content-sha256: " + sha);
+  bool ok = add_header("x-amz-content-sha256", sha);
   bool has_type = false;
   for (const auto& [name, value] : r.headers) {
-    ok = ok && add_header(name + ": " + value);
+    ok = ok && add_header(name, value);
     if (lower(name) == "content-type") has_type = true;
   }
   // libcurl would label a body application/x-www-form-urlencoded.
   const bool sends_body = r.method == "PUT" || r.method == "POST";
-  if (sends_body && !has_type) ok = ok && add_header("Content-Type: application/octet-stream");
-  if (r.method == "DELETE") ok = ok && add_header("Content-Length: 0");  // else Swift waits for a body
+  if (sends_body && !has_type) ok = ok && add_header("Content-Type", "application/octet-stream");
+  if (r.method == "DELETE") ok = ok && add_header("Content-Length", "0");  // else Swift waits for a body
   if (!ok) return core::Error(Errc::store_unavailable, "S3: out of memory building headers");
 
   ok = curl_easy_setopt(c, CURLOPT_URL, url.c_str()) == CURLE_OK &&

@@ -6,6 +6,9 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include <algorithm>
+#include <cstddef>
+
 namespace cartorio::ocsp::detail {
 
 using core::Errc;
@@ -39,6 +42,7 @@ crypto::OcspRequest parse_request(crypto::ByteView der) {
 std::vector<OCSP_CERTID*> cert_ids(OCSP_REQUEST* req) {
   std::vector<OCSP_CERTID*> out;
   const int n = OCSP_request_onereq_count(req);
+  out.reserve(static_cast<std::size_t>(std::max(n, 0)));
   for (int i = 0; i < n; ++i) out.push_back(OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, i)));
   return out;
 }

@@ -175,7 +175,7 @@ class PostgresConnection final : public sql::SqlConnection {
         values.push_back(numbers.back().c_str());
       } else if (const auto* s = std::get_if<std::string>(&params[i])) {
         // libpq passes C strings: a NUL would silently cut the value short.
-        if (std::memchr(s->data(), 0, s->size()))
+        if (s->find('\0') != std::string::npos)
           return Error(Errc::invalid_argument, "text parameter " + std::to_string(i + 1) + " contains a NUL byte");
         values.push_back(s->c_str());
       } else {

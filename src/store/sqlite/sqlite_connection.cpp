@@ -4,7 +4,6 @@
 
 #include <sqlite3.h>
 
-#include <cstring>
 #include <unordered_map>
 
 namespace cartorio::store::sqlite {
@@ -13,7 +12,6 @@ namespace {
 using core::Errc;
 using core::Error;
 using sql::SqlResult;
-using sql::SqlRow;
 using sql::SqlValue;
 
 struct DbCloser {
@@ -79,7 +77,7 @@ class SqliteConnection final : public sql::SqlConnection {
         rc = sqlite3_bind_int64(stmt, index, *n);
       } else if (const auto* s = std::get_if<std::string>(&params[i])) {
         // NUL bytes are refused on every backend (PostgreSQL text cannot hold them).
-        if (std::memchr(s->data(), 0, s->size()))
+        if (s->find('\0') != std::string::npos)
           return Error(Errc::invalid_argument, "text parameter " + std::to_string(index) + " contains a NUL byte");
         rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
       } else {

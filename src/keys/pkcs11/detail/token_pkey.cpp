@@ -135,17 +135,18 @@ core::Result<crypto::PKey> make_rsa(std::unique_ptr<Holder> holder, const EVP_PK
     return {Errc::key_backend, "cannot make an RSA key: " + crypto::openssl_errors()};
   if (RSA_set0_key(rsa.get(), n.get(), e.get(), nullptr) != 1)
     return {Errc::key_backend, "cannot set the RSA public key: " + crypto::openssl_errors()};
-  n.release();  // owned by rsa now
-  e.release();
+  // OpenSSL's set0/assign calls take ownership only when they succeed: released after.
+  (void)n.release();  // owned by rsa now
+  (void)e.release();
   if (RSA_set_ex_data(rsa.get(), rsa_index(), holder.get()) != 1)
     return {Errc::key_backend, "cannot attach the token context: " + crypto::openssl_errors()};
-  holder.release();  // owned by rsa now, freed by free_holder
+  (void)holder.release();  // owned by rsa now, freed by free_holder
 
   // Method set before the key is assigned: EVP_PKEY_assign marks it foreign (legacy path) then.
   crypto::PKey pkey(EVP_PKEY_new());
   if (!pkey || EVP_PKEY_assign_RSA(pkey.get(), rsa.get()) != 1)
     return {Errc::key_backend, "cannot wrap the RSA key: " + crypto::openssl_errors()};
-  rsa.release();
+  (void)rsa.release();  // owned by pkey now
   return pkey;
 }
 
@@ -190,8 +191,8 @@ ECDSA_SIG* ec_sign_sig(const unsigned char* dgst, int dlen, const BIGNUM* /*kinv
       raise_error("cannot build ECDSA_SIG");
       return nullptr;
     }
-    r.release();  // owned by sig now
-    s.release();
+    (void)r.release();  // owned by sig now
+    (void)s.release();
     return sig.release();
   } catch (...) {
     raise_error("internal error in ECDSA token signing");
@@ -247,12 +248,12 @@ core::Result<crypto::PKey> make_ec(std::unique_ptr<Holder> holder, const EVP_PKE
     return {Errc::key_backend, "cannot make an EC key: " + crypto::openssl_errors()};
   if (EC_KEY_set_ex_data(ec.get(), ec_index(), holder.get()) != 1)
     return {Errc::key_backend, "cannot attach the token context: " + crypto::openssl_errors()};
-  holder.release();  // owned by ec now, freed by free_holder
+  (void)holder.release();  // owned by ec now, freed by free_holder
 
   crypto::PKey pkey(EVP_PKEY_new());
   if (!pkey || EVP_PKEY_assign_EC_KEY(pkey.get(), ec.get()) != 1)
     return {Errc::key_backend, "cannot wrap the EC key: " + crypto::openssl_errors()};
-  ec.release();
+  (void)ec.release();  // owned by pkey now
   return pkey;
 }
 
