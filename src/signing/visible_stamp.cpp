@@ -1,16 +1,17 @@
 #include "signing/visible_stamp.h"
 
+#include "signing/detail/pdf_number.h"
 #include "signing/detail/utf8.h"
 
 #include <qrencode.h>
 
-#include <cstdio>
 #include <memory>
 
 namespace cartorio::signing {
 namespace {
 
 using core::Errc;
+using detail::pdf_number;
 
 // A PDF literal string in WinAnsiEncoding (Latin-1 agrees with it from 0xA0 up).
 std::string win_ansi_literal(std::string_view utf8) {
@@ -21,12 +22,6 @@ std::string win_ansi_literal(std::string_view utf8) {
     out += static_cast<char>(cp);
   });
   return out + ")";
-}
-
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
 }
 
 struct QrDeleter {
@@ -57,20 +52,20 @@ core::Result<SignatureAppearance> make_stamp(const PdfInfo& info, int page, cons
   const double w = a.rect[2] - a.rect[0], h = a.rect[3] - a.rect[1];
 
   std::string c;
-  c += "q 0.96 0.97 1 rg 0 0 " + num(w) + " " + num(h) + " re f Q\n";
-  c += "q 0.12 0.23 0.45 RG 0.8 w 0.4 0.4 " + num(w - 0.8) + " " + num(h - 0.8) + " re S Q\n";
+  c += "q 0.96 0.97 1 rg 0 0 " + pdf_number(w) + " " + pdf_number(h) + " re f Q\n";
+  c += "q 0.12 0.23 0.45 RG 0.8 w 0.4 0.4 " + pdf_number(w - 0.8) + " " + pdf_number(h - 0.8) + " re S Q\n";
   double text_x = 6;
   if (!text.verify_url.empty()) {
     std::unique_ptr<QRcode, QrDeleter> qr(QRcode_encodeString(text.verify_url.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1));
     if (!qr) return core::Error{Errc::invalid_argument, "the verification URL does not fit in a QR code"};
     const double side = h - 8;
     const double module = side / (qr->width + 2);  // one quiet module each side on the light background
-    c += "q 1 1 1 rg 4 4 " + num(side) + " " + num(side) + " re f 0 0 0 rg\n";
+    c += "q 1 1 1 rg 4 4 " + pdf_number(side) + " " + pdf_number(side) + " re f 0 0 0 rg\n";
     for (int y = 0; y < qr->width; ++y)
       for (int x = 0; x < qr->width; ++x)
         if (qr->data[y * qr->width + x] & 1)
-          c += num(4 + module * (x + 1)) + " " + num(4 + side - module * (y + 2)) + " " + num(module) + " " +
-               num(module) + " re\n";
+          c += pdf_number(4 + module * (x + 1)) + " " + pdf_number(4 + side - module * (y + 2)) + " " +
+               pdf_number(module) + " " + pdf_number(module) + " re\n";
     c += "f Q\n";
     text_x = side + 10;
   }
@@ -80,8 +75,8 @@ core::Result<SignatureAppearance> make_stamp(const PdfInfo& info, int page, cons
   double y = h - 14;
   for (std::size_t i = 0; i < std::size(lines); ++i) {
     const double size = i == 1 ? 9 : 7;
-    c += a.font_resource + " " + num(size) + " Tf 1 0 0 1 " + num(text_x) + " " + num(y) + " Tm " +
-         win_ansi_literal(lines[i]) + " Tj\n";
+    c += a.font_resource + " " + pdf_number(size) + " Tf 1 0 0 1 " + pdf_number(text_x) + " " + pdf_number(y) +
+         " Tm " + win_ansi_literal(lines[i]) + " Tj\n";
     y -= i == 0 ? 12 : 13;
   }
   c += "ET\n";

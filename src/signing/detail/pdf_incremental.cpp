@@ -1,5 +1,6 @@
 #include "signing/detail/pdf_incremental.h"
 
+#include "signing/detail/pdf_number.h"
 #include "signing/detail/utf8.h"
 
 #include <qpdf/QPDF.hh>
@@ -63,12 +64,6 @@ std::string pdf_text(std::string_view utf8) {
     }
   });
   return out + ">";
-}
-
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
 }
 
 // An opened input: qpdf reads straight from the caller's buffer, which outlives it.
@@ -342,13 +337,14 @@ core::Result<PreparedSignature> prepare_signature(std::string_view pdf, const Si
       const auto& a = *field.appearance;
       const double w = a.rect[2] - a.rect[0], h = a.rect[3] - a.rect[1];
       if (w <= 0 || h <= 0) return core::Error{Errc::invalid_argument, "the stamp's rectangle is empty"};
-      widget.replaceKey("/Rect", QPDFObjectHandle::parse("[" + number(a.rect[0]) + " " + number(a.rect[1]) + " " +
-                                                         number(a.rect[2]) + " " + number(a.rect[3]) + "]"));
+      widget.replaceKey("/Rect", QPDFObjectHandle::parse("[" + pdf_number(a.rect[0]) + " " + pdf_number(a.rect[1]) +
+                                                         " " + pdf_number(a.rect[2]) + " " + pdf_number(a.rect[3]) +
+                                                         "]"));
       QPDFObjectHandle font =
           update.reserve("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
       QPDFObjectHandle form = update.reserve(stream_body(
-          " /Type /XObject /Subtype /Form /BBox [0 0 " + number(w) + " " + number(h) + "] /Resources << /Font << " +
-              a.font_resource + " " + font.unparse() + " >> /ProcSet [/PDF /Text] >>",
+          " /Type /XObject /Subtype /Form /BBox [0 0 " + pdf_number(w) + " " + pdf_number(h) +
+              "] /Resources << /Font << " + a.font_resource + " " + font.unparse() + " >> /ProcSet [/PDF /Text] >>",
           a.content));
       QPDFObjectHandle ap = QPDFObjectHandle::newDictionary();
       ap.replaceKey("/N", form);
