@@ -54,9 +54,7 @@ core::Result<AccessClaims> decode_access_token(std::string_view token, const Acc
   auto kid = string_member(header, "kid");
   if (!kid || kid->empty()) return refused("JWT has no kid");
   auto verified = verify(*kid, jws.signing_input, jws.signature);
-  if (!verified)
-    return verified.error().code == Errc::store_unavailable ? verified.error()
-                                                            : Error(Errc::store_unavailable, verified.error().to_string());
+  if (!verified) return verified.error();
   if (!*verified) return refused("JWT signature does not verify with a current key (kid " + *kid + ")");
 
   const auto claims = nlohmann::json::parse(jws.payload_json, nullptr, false);

@@ -48,7 +48,7 @@ using AccessTokenVerifier =
 // Only what we issue: alg ES256 (a token cannot choose none, HS256 or its own key: jwk, jku
 // and x5u are ignored, the kid must be one of ours), typ at+jwt, no crit, our iss and aud,
 // the required claims with their types, within exp/nbf/iat give or take the leeway.
-// Errc::unauthenticated with a message for the logs; a verifier error as store_unavailable.
+// Errc::unauthenticated with a message for the logs; a verifier error as it came.
 core::Result<AccessClaims> decode_access_token(std::string_view token, const AccessTokenRules& rules,
                                                const AccessTokenVerifier& verify);
 

@@ -90,7 +90,9 @@ core::Result<AccessClaims> IdentityService::decode_access_token(std::string_view
                                check_expiry};
   return identity::decode_access_token(
       token, rules, [this](std::string_view kid, std::string_view signing_input, crypto::ByteView signature) {
-        return m_ring.verify(kid, signing_input, signature);
+        auto verified = m_ring.verify(kid, signing_input, signature);
+        if (!verified) return core::Result<bool>(backend(verified.error()));
+        return verified;
       });
 }
 
