@@ -3,7 +3,6 @@
 #include "http/headers.h"
 
 #include "crypto/bytes.h"
-#include "crypto/primitives.h"
 
 #include <algorithm>
 #include <cctype>
@@ -30,7 +29,7 @@ Response render(const ocsp::OcspResult& result, const core::TimePoint now) {
   r.set_header("Cache-Control", "max-age=" + std::to_string(max_age) + ", public, no-transform, must-revalidate");
   r.set_header("Last-Modified", http::http_date(core::to_unix(*result.this_update)));
   r.set_header("Expires", http::http_date(core::to_unix(*result.next_update)));
-  r.set_header("ETag", "\"" + crypto::to_hex(crypto::sha256(result.der)) + "\"");
+  r.set_header("ETag", result.etag.empty() ? ocsp::entity_tag(result.der) : result.etag);
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 namespace cartorio::crypto {
@@ -44,19 +45,28 @@ std::string to_base64(ByteView b) {
 }
 
 std::optional<Bytes> from_base64(std::string_view b64) {
-  std::string clean;
-  clean.reserve(b64.size());
-  for (char c : b64)
-    if (c != '\n' && c != '\r' && c != ' ') clean.push_back(c);
+  std::string stripped;
+  if (b64.find_first_of("\n\r ") != std::string_view::npos) {
+    stripped.reserve(b64.size());
+    for (char c : b64)
+      if (c != '\n' && c != '\r' && c != ' ') stripped.push_back(c);
+    b64 = stripped;
+  }
+  const std::string_view clean = b64;
   if (clean.size() % 4) return std::nullopt;
   // Strict RFC 4648: alphabet only, '=' only as the last one or two characters.
   const std::size_t pad_at = clean.find('=');
-  if (pad_at != std::string::npos && (pad_at + 2 < clean.size() || clean.find_first_not_of('=', pad_at) != std::string::npos))
+  if (pad_at != std::string_view::npos &&
+      (pad_at + 2 < clean.size() || clean.find_first_not_of('=', pad_at) != std::string_view::npos))
     return std::nullopt;
-  for (std::size_t i = 0; i < std::min(pad_at, clean.size()); ++i) {
-    const char c = clean[i];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return std::nullopt;
-  }
+  static constexpr auto kInAlphabet = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")) t[c] = true;
+    return t;
+  }();
+  const auto data = clean.substr(0, pad_at);
+  if (!std::all_of(data.begin(), data.end(), [](char c) { return kInAlphabet[static_cast<unsigned char>(c)]; }))
+    return std::nullopt;
   Bytes out(clean.size() / 4 * 3);
   int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(clean.data()),
                           static_cast<int>(clean.size()));

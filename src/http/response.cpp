@@ -22,7 +22,7 @@ Response Response::bytes(std::string content_type, std::string body, int status)
 }
 
 Response Response::bytes(std::string content_type, std::span<const std::uint8_t> body, int status) {
-  return bytes(std::move(content_type), std::string(body.begin(), body.end()), status);
+  return bytes(std::move(content_type), std::string(reinterpret_cast<const char*>(body.data()), body.size()), status);
 }
 
 Response Response::problem(int status, std::string_view code, std::string_view title, std::string_view detail) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 namespace cartorio::ocsp {
 
@@ -110,13 +111,19 @@ CachedSource::CachedSource(std::string ca, crypto::X509Ptr ca_cert, std::shared_
       m_clock(clock),
       m_options(options) {}
 
-std::string CachedSource::key(std::string_view digest, const std::string& serial) const {
+std::optional<std::uint64_t> CachedSource::epoch() const {
+  return m_options.epoch ? std::optional<std::uint64_t>(m_options.epoch->load()) : std::nullopt;
+}
+
+std::string CachedSource::key(std::string_view digest, const std::string& serial,
+                              const std::optional<std::uint64_t> epoch) const {
   std::string k = "ocsp:" + m_ca + ":" + std::string(digest) + ":" + serial;
-  if (m_options.epoch) k += ":e" + std::to_string(m_options.epoch->load());
+  if (epoch) k += ":e" + std::to_string(*epoch);
   return k;
 }
 
-std::optional<std::string> CachedSource::key_for(const ::ocsp_cert_id_st* id) const {
+std::optional<std::string> CachedSource::key_for(const ::ocsp_cert_id_st* id,
+                                                 const std::optional<std::uint64_t> epoch) const {
   ASN1_OBJECT* md_oid = nullptr;
   ASN1_INTEGER* serial = nullptr;
   if (OCSP_id_get0_info(nullptr, &md_oid, nullptr, &serial, const_cast<OCSP_CERTID*>(id)) != 1 || !md_oid ||
@@ -142,21 +149,60 @@ std::optional<std::string> CachedSource::key_for(const ::ocsp_cert_id_st* id) co
                     der_length_is(given, content);
   OPENSSL_free(serial_der);
   if (!same) return std::nullopt;
-  return key(prefix->name, serial_hex);
+  return key(prefix->name, serial_hex, epoch);
+}
+
+std::optional<OcspResult> CachedSource::answer_by_request(crypto::ByteView request_der, const std::uint64_t epoch,
+                                                          const core::TimePoint now, std::uint64_t& generation) {
+  const std::string_view bytes(reinterpret_cast<const char*>(request_der.data()), request_der.size());
+  std::shared_lock lock(m_requests_mutex);
+  generation = m_requests_generation;
+  const auto it = m_requests.find(bytes);
+  if (it == m_requests.end() || it->second.epoch != epoch || it->second.expires <= now) return std::nullopt;
+  return *it->second.result;
+}
+
+void CachedSource::forget_requests() {
+  std::unique_lock lock(m_requests_mutex);
+  ++m_requests_generation;
+  m_requests.clear();
+}
+
+void CachedSource::remember_request(crypto::ByteView request_der, const OcspResult& result, const Stamp stamp,
+                                    const core::TimePoint expires) {
+  if (expires - m_clock.now() < std::chrono::seconds(1)) return;
+  auto kept = std::make_shared<OcspResult>(result);
+  if (kept->etag.empty()) kept->etag = entity_tag(kept->der);
+  std::string bytes(reinterpret_cast<const char*>(request_der.data()), request_der.size());
+  std::unique_lock lock(m_requests_mutex);
+  // An answer read before a refresh() finished may be the one it replaced.
+  if (stamp.generation != m_requests_generation) return;
+  // Varied encodings of one question can fill the set; starting again bounds the memory.
+  if (m_requests.size() >= m_options.request_entries) m_requests.clear();
+  m_requests.insert_or_assign(std::move(bytes), RequestEntry{std::move(kept), stamp.epoch, expires});
 }
 
 OcspResult CachedSource::respond(crypto::ByteView request_der) {
+  const auto now = m_clock.now();
+  const auto epoch = this->epoch();
+  std::optional<Stamp> stamp;
+  if (epoch && m_options.request_entries > 0) {
+    stamp = Stamp{*epoch, 0};
+    if (auto kept = answer_by_request(request_der, *epoch, now, stamp->generation)) {
+      m_hits.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*kept);
+    }
+  }
   std::optional<std::string> k;
   if (auto req = detail::parse_request(request_der);
       req && OCSP_REQUEST_get_ext_by_NID(req.get(), NID_id_pkix_OCSP_Nonce, -1) < 0) {
     const auto ids = detail::cert_ids(req.get());
-    if (ids.size() == 1) k = key_for(ids[0]);
+    if (ids.size() == 1) k = key_for(ids[0], epoch);
   }
   if (!k) {
     m_bypassed.fetch_add(1, std::memory_order_relaxed);
     return m_inner->respond(request_der);
   }
-  const auto now = m_clock.now();
   auto cached = m_cache.get(*k);
   if (!cached) {
     m_errors.fetch_add(1, std::memory_order_relaxed);
@@ -164,30 +210,42 @@ OcspResult CachedSource::respond(crypto::ByteView request_der) {
   } else if (*cached) {
     if (auto hit = decode(**cached); hit && *hit->next_update > now) {
       m_hits.fetch_add(1, std::memory_order_relaxed);
+      // The cache entry's own expiry is not known here; the TTL from now is as long as the
+      // entry could have been kept anyway, and nextUpdate still bounds it.
+      if (stamp) remember_request(request_der, *hit, *stamp, std::min(*hit->next_update, now + m_options.ttl));
       return std::move(*hit);
     }
   }
   m_misses.fetch_add(1, std::memory_order_relaxed);
   OcspResult fresh = m_inner->respond(request_der);
-  store(*k, fresh);
+  if (const auto expires = store(*k, fresh); expires && stamp) remember_request(request_der, fresh, *stamp, *expires);
   return fresh;
 }
 
-void CachedSource::store(const std::string& k, const OcspResult& result) {
+std::optional<core::TimePoint> CachedSource::store(const std::string& k, const OcspResult& result) {
   if (result.status != ResponseStatus::successful || !result.cacheable || !result.this_update ||
       !result.next_update)
-    return;
-  const auto left = std::chrono::duration_cast<cache::Ttl>(*result.next_update - m_clock.now());
+    return std::nullopt;
+  const auto now = m_clock.now();
+  const auto left = std::chrono::duration_cast<cache::Ttl>(*result.next_update - now);
   const auto ttl = std::min<cache::Ttl>(m_options.ttl, left);
-  if (ttl < std::chrono::seconds(1)) return;  // about to expire: not worth keeping
+  if (ttl < std::chrono::seconds(1)) return std::nullopt;  // about to expire: not worth keeping
   if (auto r = m_cache.set(k, encode(result), ttl); !r) {
     m_errors.fetch_add(1, std::memory_order_relaxed);
     core::log::warn("ocsp.cache_failed", {{"ca", m_ca}, {"error", r.error().to_string()}});
+    return std::nullopt;
   }
+  return now + ttl;
 }
 
 core::Result<void> CachedSource::refresh(const std::string& serial_text) {
   CARTORIO_TRY(auto serial_int, crypto::serial_from_hex(serial_text));
+  // The answers kept by request bytes cannot be found by serial: once the entries are
+  // replaced (or this fails half-way), drop them all.
+  struct ForgetRequests {
+    CachedSource& source;
+    ~ForgetRequests() { source.forget_requests(); }
+  } forget{*this};
   const std::string serial = crypto::serial_hex(serial_int.get());
   for (const EVP_MD* md : {EVP_sha1(), EVP_sha256()}) {
     crypto::OcspRequest req(OCSP_REQUEST_new());
@@ -201,7 +259,7 @@ core::Result<void> CachedSource::refresh(const std::string& serial_text) {
     crypto::Bytes der(buf, buf + len);
     OPENSSL_free(buf);
 
-    const std::string k = key(digest_name(md), serial);
+    const std::string k = key(digest_name(md), serial, epoch());
     const OcspResult fresh = m_inner->respond(der);
     if (fresh.status == ResponseStatus::successful && fresh.cacheable) {
       const auto left = std::chrono::duration_cast<cache::Ttl>(*fresh.next_update - m_clock.now());

@@ -17,6 +17,11 @@
 // looked up. Pass the epoch only for process-local caches (a shared cache keyed by one
 // machine's epoch would stop being shared).
 //
+// With an epoch (a process-local cache), the latest answers are also kept by the exact bytes
+// of the request that got them: RFC 5019 clients repeat the same request byte for byte, and a
+// repeated one then skips the parse, the CertID match and the cache read. These entries carry
+// the epoch they were made under and the cache entry's lifetime, and refresh() drops them all.
+//
 // Cache failures never fail a request: the answer is computed by the inner source and the
 // failure logged. Thread-safe.
 #pragma once
@@ -33,7 +38,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace cartorio::ocsp {
@@ -41,6 +49,9 @@ namespace cartorio::ocsp {
 struct CachedSourceOptions {
   std::chrono::seconds ttl = std::chrono::minutes(5);
   const core::SharedCounter* epoch = nullptr;  // process-local caches only; must outlive the source
+  // With an epoch: how many answers are kept by request bytes (when full, they are all
+  // dropped and the set starts again). 0 turns this off.
+  std::size_t request_entries = 4096;
 };
 
 struct CacheStats {
@@ -69,9 +80,33 @@ class CachedSource final : public ResponseSource {
 
  private:
   // The cache key for a canonical single CertID of this CA; nullopt for anything else.
-  std::optional<std::string> key_for(const ::ocsp_cert_id_st* id) const;
-  std::string key(std::string_view digest, const std::string& serial) const;
-  void store(const std::string& key, const OcspResult& result);
+  std::optional<std::string> key_for(const ::ocsp_cert_id_st* id, std::optional<std::uint64_t> epoch) const;
+  std::string key(std::string_view digest, const std::string& serial, std::optional<std::uint64_t> epoch) const;
+  // Puts a cacheable answer in the cache; when it did, returns when the entry expires.
+  std::optional<core::TimePoint> store(const std::string& key, const OcspResult& result);
+  std::optional<std::uint64_t> epoch() const;
+
+  // The answers kept by request bytes (see above).
+  struct RequestEntry {
+    std::shared_ptr<const OcspResult> result;  // etag filled in
+    std::uint64_t epoch = 0;
+    core::TimePoint expires;
+  };
+  struct BytesHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view bytes) const noexcept { return std::hash<std::string_view>{}(bytes); }
+  };
+  // When an answer was looked up: the epoch, and how many times refresh() had dropped the set.
+  struct Stamp {
+    std::uint64_t epoch = 0;
+    std::uint64_t generation = 0;
+  };
+  // Under one shared lock: the kept answer when it is still good, and (always) the
+  // generation an answer found by the slow path is to be stamped with.
+  std::optional<OcspResult> answer_by_request(crypto::ByteView request_der, std::uint64_t epoch, core::TimePoint now,
+                                              std::uint64_t& generation);
+  void remember_request(crypto::ByteView request_der, const OcspResult& result, Stamp stamp, core::TimePoint expires);
+  void forget_requests();
 
   // The DER of a canonical CertID of this CA up to its serial (hashAlgorithm, issuerNameHash,
   // issuerKeyHash), per hash: computed once, so a lookup compares bytes instead of hashing
@@ -91,6 +126,9 @@ class CachedSource final : public ResponseSource {
   const core::Clock& m_clock;
   CachedSourceOptions m_options;
   std::atomic<std::uint64_t> m_hits{0}, m_misses{0}, m_bypassed{0}, m_errors{0};
+  std::shared_mutex m_requests_mutex;
+  std::unordered_map<std::string, RequestEntry, BytesHash, std::equal_to<>> m_requests;
+  std::uint64_t m_requests_generation = 0;  // guarded by m_requests_mutex
 };
 
 }  // namespace cartorio::ocsp

@@ -11,8 +11,10 @@
 
 #include "core/clock.h"
 #include "crypto/bytes.h"
+#include "crypto/primitives.h"
 
 #include <optional>
+#include <string>
 
 namespace cartorio::ocsp {
 
@@ -35,7 +37,12 @@ struct OcspResult {
   // False when the response echoes a nonce: it answers one request only and must not be
   // served to anyone else.
   bool cacheable = false;
+  // entity_tag(der) when a cache computed it once for many answers; empty otherwise.
+  std::string etag;
 };
+
+// The HTTP entity tag of an answer (RFC 5019 6.2): the quoted SHA-256 of its DER.
+inline std::string entity_tag(crypto::ByteView der) { return "\"" + crypto::to_hex(crypto::sha256(der)) + "\""; }
 
 // One source answers for one CA. Thread-safe: called from many server threads at once.
 class ResponseSource {

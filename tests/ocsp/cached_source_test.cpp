@@ -177,6 +177,93 @@ TEST_F(CachedSourceTest, EntriesLiveTheTtlAndNeverOutliveNextUpdate) {
   EXPECT_GT(*fresh.next_update, m_clock.now());
 }
 
+// With an epoch (the in-process cache `serve` uses), answers are also kept by request bytes.
+class CachedSourceWithEpochTest : public CachedSourceTest {
+ protected:
+  void SetUp() override {
+    CachedSourceTest::SetUp();
+    auto epoch = core::SharedCounter::open((m_dir / "epoch").string());
+    ASSERT_OK(epoch);
+    m_epoch = std::move(*epoch);
+  }
+  CachedSourceOptions options() const {
+    CachedSourceOptions o;
+    o.epoch = m_epoch.get();
+    return o;
+  }
+  std::unique_ptr<core::SharedCounter> m_epoch;
+};
+
+TEST_F(CachedSourceWithEpochTest, ARepeatedRequestIsAnsweredByItsBytesWithItsEntityTag) {
+  auto cert = issue("a.example");
+  auto counting = live();
+  auto source = cached(counting, m_memory, options());
+  const auto der = make_request({{ca(pki::kTlsCa), X509_get0_serialNumber(cert.get())}});
+  const auto first = source->respond(der);
+  ASSERT_OK(m_memory.erase("ocsp:" + std::string(pki::kTlsCa) + ":sha1:" + crypto::serial_hex(cert.get()) + ":e0"));
+  const auto second = source->respond(der);
+  EXPECT_EQ(counting->calls, 1) << "answered by the request's bytes, not the (emptied) cache";
+  EXPECT_EQ(second.der, first.der);
+  EXPECT_EQ(second.next_update, first.next_update);
+  EXPECT_EQ(second.etag, entity_tag(first.der));
+  EXPECT_EQ(source->stats().hits, 1u);
+  EXPECT_EQ(source->stats().misses, 1u);
+}
+
+TEST_F(CachedSourceWithEpochTest, KeptAnswersLiveTheTtlAndNeverOutliveNextUpdate) {
+  auto cert = issue("a.example");
+  auto counting = live(1h);
+  auto o = options();
+  o.ttl = 300s;
+  auto source = cached(counting, m_memory, o);
+  status(*source, cert.get());
+  m_clock.advance(299s);
+  status(*source, cert.get());
+  EXPECT_EQ(counting->calls, 1);
+  m_clock.advance(2s);
+  status(*source, cert.get());
+  EXPECT_EQ(counting->calls, 2) << "past the TTL the answer is signed again";
+
+  auto short_lived = live(120s);
+  cache::MemoryCache memory{cache::MemoryCacheOptions{}, m_clock};
+  auto source2 = cached(short_lived, memory, o);
+  status(*source2, cert.get());
+  m_clock.advance(119s);
+  status(*source2, cert.get());
+  EXPECT_EQ(short_lived->calls, 1);
+  m_clock.advance(2s);
+  status(*source2, cert.get());
+  EXPECT_EQ(short_lived->calls, 2) << "never served past nextUpdate";
+}
+
+TEST_F(CachedSourceWithEpochTest, RefreshOrAnEpochBumpShowsARevocationAtOnce) {
+  auto cert = issue("a.example");
+  auto counting = live();
+  auto source = cached(counting, m_memory, options());
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(status(*source, cert.get()), V_OCSP_CERTSTATUS_GOOD);
+  revoke(cert.get());
+  ASSERT_OK(source->refresh(crypto::serial_hex(cert.get())));
+  EXPECT_EQ(status(*source, cert.get()), V_OCSP_CERTSTATUS_REVOKED);
+
+  auto other = issue("b.example");
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(status(*source, other.get()), V_OCSP_CERTSTATUS_GOOD);
+  revoke(other.get());
+  m_epoch->bump();  // as `cartorio cert revoke` in another process does
+  EXPECT_EQ(status(*source, other.get()), V_OCSP_CERTSTATUS_REVOKED);
+}
+
+TEST_F(CachedSourceWithEpochTest, ManyDistinctRequestsStayWithinTheBound) {
+  auto o = options();
+  o.request_entries = 2;
+  auto counting = live();
+  auto source = cached(counting, m_memory, o);
+  std::vector<crypto::X509Ptr> certs;
+  for (int i = 0; i < 5; ++i) certs.push_back(issue("c" + std::to_string(i) + ".example"));
+  for (int round = 0; round < 2; ++round)
+    for (auto& c : certs) EXPECT_EQ(status(*source, c.get()), V_OCSP_CERTSTATUS_GOOD);
+  EXPECT_EQ(counting->calls, 5) << "answers dropped from the bounded set still come from the cache";
+}
+
 TEST_F(CachedSourceTest, AnUnreachableCacheNeverFailsAnAnswer) {
   auto cert = issue("a.example");
   cache::RedisCacheOptions ro;

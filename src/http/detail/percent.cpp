@@ -12,6 +12,8 @@ int hex_value(char c) noexcept {
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view in, bool plus_as_space) {
+  // Most paths have nothing to decode (an OCSP GET's base64 included): one copy.
+  if (in.find_first_of(plus_as_space ? "%+" : "%") == std::string_view::npos) return std::string(in);
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
