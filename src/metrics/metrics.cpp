@@ -1,7 +1,10 @@
 #include "metrics/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 
 namespace cartorio::metrics {
 
@@ -96,15 +99,35 @@ void Registry::increment(const std::string& name, const Labels& labels, std::uin
 void Registry::observe(const std::string& name, const Labels& labels, double value) {
   std::lock_guard lock(m_mutex);
   auto& f = m_families[name];
-  auto& h = f.histograms[labels];
-  if (h.counts.size() != f.buckets.size()) h.counts.assign(f.buckets.size(), 0);
-  for (std::size_t i = 0; i < f.buckets.size(); ++i)
-    if (value <= f.buckets[i]) {
+  observe_locked(f.histograms[labels], f.buckets, value);
+}
+
+void Registry::observe_locked(Histogram& h, const std::vector<double>& buckets, double value) {
+  if (h.counts.size() != buckets.size()) h.counts.assign(buckets.size(), 0);
+  for (std::size_t i = 0; i < buckets.size(); ++i)
+    if (value <= buckets[i]) {
       ++h.counts[i];
       break;
     }
   ++h.count;
   h.sum += value;
+}
+
+Registry::CounterAndHistogram Registry::series(const std::string& counter, const Labels& counter_labels,
+                                               const std::string& histogram, const Labels& histogram_labels) {
+  std::lock_guard lock(m_mutex);
+  CounterAndHistogram s;
+  s.m_counter = &m_families[counter].counters[counter_labels];
+  auto& f = m_families[histogram];
+  s.m_histogram = &f.histograms[histogram_labels];
+  s.m_buckets = &f.buckets;
+  return s;
+}
+
+void Registry::record(const CounterAndHistogram& s, double value) {
+  std::lock_guard lock(m_mutex);
+  ++*s.m_counter;
+  observe_locked(*s.m_histogram, *s.m_buckets, value);
 }
 
 std::string Registry::render() const {
@@ -142,11 +165,25 @@ void count_certificate_issued(const std::string& issuer, const std::string& prof
 
 void observe_http_request(const std::string& listener, const std::string& method, const std::string& route,
                           int status, std::chrono::microseconds duration) {
-  auto& r = registry();
-  r.increment("cartorio_http_requests_total",
-              {{"listener", listener}, {"method", method}, {"route", route}, {"status", std::to_string(status)}});
-  r.observe("cartorio_http_request_duration_seconds", {{"listener", listener}, {"route", route}},
-            static_cast<double>(duration.count()) / 1e6);
+  // A client may send any method token: only the standard ones become label values.
+  static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  static const std::string kOther = "other";
+  const bool standard = std::find(std::begin(kMethods), std::end(kMethods), method) != std::end(kMethods);
+  const std::string& label_method = standard ? method : kOther;
+  // The series of each (listener, method, route, status) are looked up once per thread.
+  thread_local std::unordered_map<std::string, Registry::CounterAndHistogram> seen;
+  std::string key = listener;
+  key.append(1, '\n').append(label_method).append(1, '\n').append(route).append(1, '\n').append(std::to_string(status));
+  auto it = seen.find(key);
+  if (it == seen.end()) {
+    if (seen.size() >= 4096) seen.clear();  // bounded, whatever the routes
+    auto s = registry().series(
+        "cartorio_http_requests_total",
+        {{"listener", listener}, {"method", label_method}, {"route", route}, {"status", std::to_string(status)}},
+        "cartorio_http_request_duration_seconds", {{"listener", listener}, {"route", route}});
+    it = seen.emplace(std::move(key), s).first;
+  }
+  registry().record(it->second, static_cast<double>(duration.count()) / 1e6);
 }
 
 void count_rate_limited(const std::string& scope) {

@@ -38,6 +38,23 @@ class Registry {
     std::uint64_t count = 0;
     double sum = 0;
   };
+
+ public:
+  // A counter series and a histogram series found once by name and labels, for a hot path
+  // that records the same pair again and again (the HTTP server, once per request): record()
+  // then only takes the lock. Series are never erased, so the handle stays valid.
+  class CounterAndHistogram {
+    friend class Registry;
+    std::uint64_t* m_counter = nullptr;
+    Histogram* m_histogram = nullptr;
+    const std::vector<double>* m_buckets = nullptr;
+  };
+  CounterAndHistogram series(const std::string& counter, const Labels& counter_labels, const std::string& histogram,
+                             const Labels& histogram_labels);
+  void record(const CounterAndHistogram& series, double value);
+
+ private:
+  static void observe_locked(Histogram& h, const std::vector<double>& buckets, double value);
   struct Family {
     std::string help;
     bool histogram = false;

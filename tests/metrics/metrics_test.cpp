@@ -68,4 +68,23 @@ TEST(Metrics, TheProcessRegistryDescribesTheServerFamilies) {
   EXPECT_NE(text.find("cartorio_key_operations_total{purpose=\"issue-certificate\"} 1"), std::string::npos) << text;
 }
 
+TEST(Metrics, HttpRequestsAreCountedPerSeriesAndOddMethodsShareOneLabel) {
+  using cartorio::metrics::observe_http_request;
+  for (int i = 0; i < 3; ++i) observe_http_request("plain", "GET", "/ocsp/{ca}/{request...}", 200, std::chrono::microseconds(40));
+  std::thread other([] { observe_http_request("plain", "GET", "/ocsp/{ca}/{request...}", 200, std::chrono::microseconds(40)); });
+  other.join();
+  observe_http_request("plain", "FOO", "unmatched", 405, std::chrono::microseconds(10));
+  observe_http_request("plain", "BAR", "unmatched", 405, std::chrono::microseconds(10));
+  const std::string text = cartorio::metrics::registry().render();
+  EXPECT_NE(text.find("cartorio_http_requests_total{listener=\"plain\",method=\"GET\",route=\"/ocsp/{ca}/{request...}\","
+                      "status=\"200\"} 4\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("cartorio_http_request_duration_seconds_count{listener=\"plain\",route=\"/ocsp/{ca}/{request...}\"} 4\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("method=\"other\",route=\"unmatched\",status=\"405\"} 2\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("FOO"), std::string::npos);
+}
+
 }  // namespace
