@@ -69,8 +69,9 @@ core::Result<SignedPdf> sign_pades(const PadesRequest& request, const PadesServi
   CARTORIO_TRY_VOID(embed_contents(prepared, der));
   SignedPdf out{std::move(prepared.pdf), std::move(prepared.field_name), std::nullopt};
   if (request.level == PadesLevel::b_b || request.level == PadesLevel::b_t) {
-    // The output begins with the input: its digest continues from the input's.
-    if (request.pdf_hash && out.pdf.compare(0, request.pdf.size(), request.pdf) == 0)
+    // The output begins with the input (an incremental update, as covered_digest relies on
+    // too): its digest continues from the input's.
+    if (request.pdf_hash)
       out.sha256 = crypto::Sha256(*request.pdf_hash).update(std::string_view(out.pdf).substr(request.pdf.size())).digest();
     return out;
   }

@@ -134,14 +134,27 @@ class Update {
   int next_number() const { return m_next; }
   void touch(const QPDFObjectHandle& indirect) { m_touched.insert(indirect.getObjGen()); }
 
-  // The new file and where each written object starts.
+  // The new file and where each written object starts. The update is written apart and
+  // the file assembled once at its final size: the input (megabytes) is copied only once.
   std::string finish(std::map<int, std::size_t>& offsets) {
+    const bool newline = m_original.empty() || (m_original.back() != '\n' && m_original.back() != '\r');
+    std::string update = newline ? "\n" : "";
+    const std::size_t base = m_original.size();  // where `update` begins in the file
+    write_update(update, base, offsets);
+    std::string out;
+    out.reserve(base + update.size());
+    out.append(m_original).append(update);
+    return out;
+  }
+
+ private:
+  // Appends the objects, the cross-reference section and the trailer to `out`, which starts
+  // `base` bytes into the file.
+  void write_update(std::string& out, std::size_t base, std::map<int, std::size_t>& offsets) {
     QPDF& q = *m_doc.qpdf;
-    std::string out(m_original);
-    if (out.empty() || (out.back() != '\n' && out.back() != '\r')) out += '\n';
     std::map<int, std::pair<int, std::size_t>> entries;  // number -> (generation, offset)
     for (const auto& og : m_touched) {
-      const std::size_t at = out.size();
+      const std::size_t at = base + out.size();
       out += std::to_string(og.getObj()) + " " + std::to_string(og.getGen()) + " obj\n";
       out += q.getObject(og).unparseResolved();
       out += "\nendobj\n";
@@ -149,7 +162,7 @@ class Update {
       offsets[og.getObj()] = at;
     }
     for (const auto& [num, body] : m_verbatim) {
-      const std::size_t at = out.size();
+      const std::size_t at = base + out.size();
       out += std::to_string(num) + " 0 obj\n" + body + "\nendobj\n";
       entries[num] = {0, at};
       offsets[num] = at;
@@ -167,7 +180,7 @@ class Update {
     int last = entries.empty() ? 0 : entries.rbegin()->first;
 
     if (!m_doc.xref_stream) {
-      const std::size_t xref_at = out.size();
+      const std::size_t xref_at = base + out.size();
       out += "xref\n";
       for (auto it = entries.begin(); it != entries.end();) {
         auto end = it;
@@ -183,12 +196,12 @@ class Update {
       const int size = std::max(m_size, last + 1);
       out += "trailer\n<< /Size " + std::to_string(size) + common + " >>\nstartxref\n" + std::to_string(xref_at) +
              "\n%%EOF\n";
-      return out;
+      return;
     }
     // A cross-reference stream (7.5.8), uncompressed: W [1 4 2], one row per entry,
     // including its own.
     const int self = m_next;
-    const std::size_t xref_at = out.size();
+    const std::size_t xref_at = base + out.size();
     entries[self] = {0, xref_at};
     last = std::max(last, self);
     std::string rows, index;
@@ -209,10 +222,8 @@ class Update {
     out += std::to_string(self) + " 0 obj\n<< /Type /XRef /Size " + std::to_string(size) + " /W [1 4 2] /Index [" +
            index + "]" + common + " /Length " + std::to_string(rows.size()) + " >>\nstream\n" + rows +
            "\nendstream\nendobj\nstartxref\n" + std::to_string(xref_at) + "\n%%EOF\n";
-    return out;
   }
 
- private:
   QPDFObjectHandle allocate(const QPDFObjectHandle& direct) {
     const QPDFObjGen og(m_next++, 0);
     m_doc.qpdf->replaceObject(og, direct);
