@@ -63,6 +63,35 @@ class CachedSourceTest : public OcspFixture {
     ASSERT_OK(m_store->revoke_certificate(crypto::serial_hex(cert), 1, core::to_unix(m_clock.now())));
   }
 
+  // Entries live `o.ttl` (300 s here), and answers valid for less are kept only until their
+  // nextUpdate.
+  void expect_entries_live_the_ttl(CachedSourceOptions o) {
+    auto cert = issue("a.example");
+    auto counting = live(1h);
+    o.ttl = 300s;
+    auto source = cached(counting, m_memory, o);
+    status(*source, cert.get());
+    m_clock.advance(299s);
+    status(*source, cert.get());
+    EXPECT_EQ(counting->calls, 1);
+    m_clock.advance(2s);
+    status(*source, cert.get());
+    EXPECT_EQ(counting->calls, 2) << "past the TTL the answer is signed again";
+
+    auto short_lived = live(120s);
+    cache::MemoryCache memory{cache::MemoryCacheOptions{}, m_clock};
+    auto source2 = cached(short_lived, memory, o);
+    status(*source2, cert.get());
+    m_clock.advance(119s);
+    status(*source2, cert.get());
+    EXPECT_EQ(short_lived->calls, 1);
+    m_clock.advance(2s);
+    const auto der = make_request({{ca(pki::kTlsCa), X509_get0_serialNumber(cert.get())}});
+    const auto fresh = source2->respond(der);
+    EXPECT_EQ(short_lived->calls, 2) << "never served past nextUpdate";
+    EXPECT_GT(*fresh.next_update, m_clock.now());
+  }
+
   cache::MemoryCache m_memory{cache::MemoryCacheOptions{}, m_clock};
 };
 
@@ -148,34 +177,7 @@ TEST_F(CachedSourceTest, EpochBumpedByAnotherProcessHidesOlderEntries) {
   EXPECT_EQ(status(*source, cert.get()), V_OCSP_CERTSTATUS_REVOKED);
 }
 
-TEST_F(CachedSourceTest, EntriesLiveTheTtlAndNeverOutliveNextUpdate) {
-  auto cert = issue("a.example");
-  auto counting = live(1h);
-  CachedSourceOptions o;
-  o.ttl = 300s;
-  auto source = cached(counting, m_memory, o);
-  status(*source, cert.get());
-  m_clock.advance(299s);
-  status(*source, cert.get());
-  EXPECT_EQ(counting->calls, 1);
-  m_clock.advance(2s);
-  status(*source, cert.get());
-  EXPECT_EQ(counting->calls, 2) << "past the TTL the answer is signed again";
-
-  // Responses valid for less than the TTL are kept only until their nextUpdate.
-  auto short_lived = live(120s);
-  cache::MemoryCache memory{cache::MemoryCacheOptions{}, m_clock};
-  auto source2 = cached(short_lived, memory, o);
-  status(*source2, cert.get());
-  m_clock.advance(119s);
-  status(*source2, cert.get());
-  EXPECT_EQ(short_lived->calls, 1);
-  m_clock.advance(2s);
-  const auto der = make_request({{ca(pki::kTlsCa), X509_get0_serialNumber(cert.get())}});
-  const auto fresh = source2->respond(der);
-  EXPECT_EQ(short_lived->calls, 2);
-  EXPECT_GT(*fresh.next_update, m_clock.now());
-}
+TEST_F(CachedSourceTest, EntriesLiveTheTtlAndNeverOutliveNextUpdate) { expect_entries_live_the_ttl({}); }
 
 // With an epoch (the in-process cache `serve` uses), answers are also kept by request bytes.
 class CachedSourceWithEpochTest : public CachedSourceTest {
@@ -211,29 +213,7 @@ TEST_F(CachedSourceWithEpochTest, ARepeatedRequestIsAnsweredByItsBytesWithItsEnt
 }
 
 TEST_F(CachedSourceWithEpochTest, KeptAnswersLiveTheTtlAndNeverOutliveNextUpdate) {
-  auto cert = issue("a.example");
-  auto counting = live(1h);
-  auto o = options();
-  o.ttl = 300s;
-  auto source = cached(counting, m_memory, o);
-  status(*source, cert.get());
-  m_clock.advance(299s);
-  status(*source, cert.get());
-  EXPECT_EQ(counting->calls, 1);
-  m_clock.advance(2s);
-  status(*source, cert.get());
-  EXPECT_EQ(counting->calls, 2) << "past the TTL the answer is signed again";
-
-  auto short_lived = live(120s);
-  cache::MemoryCache memory{cache::MemoryCacheOptions{}, m_clock};
-  auto source2 = cached(short_lived, memory, o);
-  status(*source2, cert.get());
-  m_clock.advance(119s);
-  status(*source2, cert.get());
-  EXPECT_EQ(short_lived->calls, 1);
-  m_clock.advance(2s);
-  status(*source2, cert.get());
-  EXPECT_EQ(short_lived->calls, 2) << "never served past nextUpdate";
+  expect_entries_live_the_ttl(options());
 }
 
 TEST_F(CachedSourceWithEpochTest, RefreshOrAnEpochBumpShowsARevocationAtOnce) {
