@@ -8,6 +8,13 @@ core::Result<void> SqlConnection::change_own_password(std::string_view) {
   return core::Error(core::Errc::not_supported, "change_own_password: this database has no password");
 }
 
+core::Result<std::int64_t> SqlConnection::insert_returning_id(std::string_view insert_sql,
+                                                              const std::vector<SqlValue>& params) {
+  CARTORIO_TRY(auto r, query(std::string(insert_sql) + " RETURNING id", params, StatementKind::write));
+  if (r.rows.empty()) return core::Error(core::Errc::store_error, "insert returned no id");
+  return r.rows.front().int64(0);
+}
+
 const std::string& SqlRow::text(std::size_t i) const {
   static const std::string kEmpty;
   if (is_null(i)) return kEmpty;

@@ -64,6 +64,11 @@ class SqlConnection {
   // One statement with `?` placeholders, bound in order (1-based in the SQL, 0-based here).
   virtual core::Result<SqlResult> query(std::string_view sql, const std::vector<SqlValue>& params,
                                         StatementKind kind) = 0;
+  // One INSERT of one row into a table whose `id` column the engine assigns; returns that
+  // id. The default appends " RETURNING id". SQLite reads the connection's last rowid
+  // instead: its RETURNING costs a statement journal and a temporary table per row.
+  virtual core::Result<std::int64_t> insert_returning_id(std::string_view insert_sql,
+                                                         const std::vector<SqlValue>& params);
   // Several `;`-separated statements without parameters (migrations).
   virtual core::Result<void> exec_script(std::string_view sql) = 0;
 

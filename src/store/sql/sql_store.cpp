@@ -324,13 +324,12 @@ core::Result<std::int64_t> SqlStore::insert_audit_event(SqlConnection& conn, con
     auto lock = conn.query(m_dialect.transaction_lock, {kAuditLockKey}, StatementKind::write);
     if (!lock) return in(op, lock.error());
   }
-  auto r = conn.query("INSERT INTO audit_events (time, actor, action, target, result, source, request_id, details) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                      {e.time, e.actor, e.action, e.target, e.result, e.source, e.request_id, e.details},
-                      StatementKind::write);
-  if (!r) return in(op, r.error());
-  if (r->rows.empty()) return Error(Errc::store_error, std::string(op) + ": audit insert returned no id");
-  return r->rows.front().int64(0);
+  auto id = conn.insert_returning_id(
+      "INSERT INTO audit_events (time, actor, action, target, result, source, request_id, details) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      {e.time, e.actor, e.action, e.target, e.result, e.source, e.request_id, e.details});
+  if (!id) return in(op, id.error());
+  return id;
 }
 
 core::Result<std::int64_t> SqlStore::append_audit_event(const AuditEvent& e) {

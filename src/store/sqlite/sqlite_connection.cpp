@@ -107,6 +107,13 @@ class SqliteConnection final : public sql::SqlConnection {
     return result;
   }
 
+  core::Result<std::int64_t> insert_returning_id(std::string_view insert_sql,
+                                                 const std::vector<SqlValue>& params) override {
+    CARTORIO_TRY_VOID(query(insert_sql, params, sql::StatementKind::write));
+    // The connection is this thread's until released: the rowid is this statement's.
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(m_db.get()));
+  }
+
   core::Result<void> exec_script(std::string_view sql) override {
     std::string text(sql);
     char* raw_error = nullptr;
