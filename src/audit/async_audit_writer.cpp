@@ -25,8 +25,11 @@ void AsyncAuditWriter::record(store::AuditEvent event) {
   m_progress.wait(lock, [this] { return m_queue.size() < m_options.max_queued; });
   m_queue.push_back(std::move(event));
   ++m_recorded;
+  // The writer only needs waking for a first event (it sleeps on an empty queue) or a full
+  // batch (it lingers until one fills); a wake-up per event was a context switch per call.
+  const bool wake = m_queue.size() == 1 || m_queue.size() == m_options.max_batch;
   lock.unlock();
-  m_work.notify_one();
+  if (wake) m_work.notify_one();
 }
 
 void AsyncAuditWriter::flush() {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -71,6 +72,30 @@ TEST(AsyncAuditWriter, WritesInOrder_InBatches_AndFlushWaits) {
   EXPECT_EQ(log.snapshot(), numbers(0, 95));
   for (auto n : log.batches) EXPECT_LE(n, 10u);
   EXPECT_LT(log.batches.size(), 95u) << "events were batched";
+}
+
+// Whether `log` holds n events within 10 s, without anyone calling flush().
+bool written_soon(FlakyLog& log, std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log.snapshot().size() < n && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return log.snapshot().size() >= n;
+}
+
+// record() wakes the writer only for a first event or a full batch: both are still written
+// without a flush(), the full batch without waiting out the linger.
+TEST(AsyncAuditWriter, WritesAFullBatchAtOnce_AndALoneEventAfterTheLinger) {
+  FlakyLog log;
+  audit::AsyncAuditWriter writer(log, {.max_batch = 4, .max_queued = 1000, .linger = std::chrono::seconds(30)});
+  for (int i = 0; i < 4; ++i) writer.record(event(i));
+  EXPECT_TRUE(written_soon(log, 4)) << "the full batch waited for the linger";
+  EXPECT_EQ(log.snapshot(), numbers(0, 4));
+
+  FlakyLog lone_log;
+  audit::AsyncAuditWriter lone(lone_log, {.max_batch = 4, .max_queued = 1000, .linger = std::chrono::milliseconds(5)});
+  lone.record(event(7));
+  EXPECT_TRUE(written_soon(lone_log, 1));
+  EXPECT_EQ(lone_log.snapshot(), numbers(7, 8));
 }
 
 TEST(AsyncAuditWriter, KeepsEventsThroughAnOutage_AndRetries) {
