@@ -111,6 +111,20 @@ core::Result<Checkpoint> TreeHeadPublisher::publish() {
   std::lock_guard one_at_a_time(m_publish);
   CARTORIO_TRY(const std::uint64_t size, m_log.sync());
   CARTORIO_TRY(auto previous, latest());
+  return publish_over(size, previous);
+}
+
+core::Result<std::optional<Checkpoint>> TreeHeadPublisher::publish_if_grown() {
+  // One sync and one read of the latest head for both the test and the head.
+  std::lock_guard one_at_a_time(m_publish);
+  CARTORIO_TRY(const std::uint64_t size, m_log.sync());
+  CARTORIO_TRY(auto previous, latest());
+  if (previous && previous->tree_size >= size) return std::optional<Checkpoint>();
+  CARTORIO_TRY(auto head, publish_over(size, previous));
+  return std::optional<Checkpoint>(std::move(head));
+}
+
+core::Result<Checkpoint> TreeHeadPublisher::publish_over(std::uint64_t size, const std::optional<Checkpoint>& previous) {
   std::uint64_t first = 0;
   if (previous) {
     // Never sign over a history that differs from what was already published.
@@ -154,14 +168,6 @@ core::Result<Checkpoint> TreeHeadPublisher::publish() {
   CARTORIO_TRY_VOID(m_objects.put(m_layout.checkpoint(head.tree_size, head.timestamp_ms), text, json));
   CARTORIO_TRY_VOID(m_objects.put(m_layout.latest(), text, json));
   return head;
-}
-
-core::Result<std::optional<Checkpoint>> TreeHeadPublisher::publish_if_grown() {
-  CARTORIO_TRY(const std::uint64_t size, m_log.sync());
-  CARTORIO_TRY(auto previous, latest());
-  if (previous && previous->tree_size >= size) return std::optional<Checkpoint>();
-  CARTORIO_TRY(auto head, publish());
-  return std::optional<Checkpoint>(std::move(head));
 }
 
 }  // namespace cartorio::audit

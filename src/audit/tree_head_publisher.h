@@ -66,6 +66,9 @@ class TreeHeadPublisher {
   const std::string& origin() const { return m_options.origin; }
 
  private:
+  // Signs and publishes a head of `size` over `previous` (the latest published); m_publish held.
+  core::Result<Checkpoint> publish_over(std::uint64_t size, const std::optional<Checkpoint>& previous);
+
   MerkleLog& m_log;
   keys::KeyStore& m_keys;
   keys::KeyRef m_key;
