@@ -18,6 +18,7 @@ std::string certificate_digest(std::string_view pem) {
   const auto end = pem.find(kEnd);
   if (begin == std::string_view::npos || end == std::string_view::npos || end < begin) return {};
   std::string body;
+  body.reserve(end - begin);
   for (char c : pem.substr(begin + kBegin.size(), end - begin - kBegin.size()))
     if (c != '\n' && c != '\r' && c != ' ' && c != '\t') body += c;
   auto der = crypto::from_base64(body);
