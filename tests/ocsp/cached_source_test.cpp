@@ -63,33 +63,31 @@ class CachedSourceTest : public OcspFixture {
     ASSERT_OK(m_store->revoke_certificate(crypto::serial_hex(cert), 1, core::to_unix(m_clock.now())));
   }
 
-  // Entries live `o.ttl` (300 s here), and answers valid for less are kept only until their
-  // nextUpdate.
+  // Asks twice within `lifetime` (one signature), then just past it (a second one).
+  void expect_kept_for(CachedSource& source, const CountingSource& counting, X509* cert, std::chrono::seconds lifetime) {
+    const int before = counting.calls;
+    status(source, cert);
+    m_clock.advance(lifetime - 1s);
+    status(source, cert);
+    EXPECT_EQ(counting.calls, before + 1);
+    m_clock.advance(2s);
+    status(source, cert);
+    EXPECT_EQ(counting.calls, before + 2) << "past " << lifetime.count() << " s the answer is signed again";
+  }
+
+  // Entries live `o.ttl` (300 s here), and answers valid for less only until their nextUpdate.
   void expect_entries_live_the_ttl(CachedSourceOptions o) {
     auto cert = issue("a.example");
-    auto counting = live(1h);
     o.ttl = 300s;
-    auto source = cached(counting, m_memory, o);
-    status(*source, cert.get());
-    m_clock.advance(299s);
-    status(*source, cert.get());
-    EXPECT_EQ(counting->calls, 1);
-    m_clock.advance(2s);
-    status(*source, cert.get());
-    EXPECT_EQ(counting->calls, 2) << "past the TTL the answer is signed again";
+    auto counting = live(1h);
+    expect_kept_for(*cached(counting, m_memory, o), *counting, cert.get(), 300s);
 
     auto short_lived = live(120s);
     cache::MemoryCache memory{cache::MemoryCacheOptions{}, m_clock};
-    auto source2 = cached(short_lived, memory, o);
-    status(*source2, cert.get());
-    m_clock.advance(119s);
-    status(*source2, cert.get());
-    EXPECT_EQ(short_lived->calls, 1);
-    m_clock.advance(2s);
+    auto source = cached(short_lived, memory, o);
+    expect_kept_for(*source, *short_lived, cert.get(), 120s);
     const auto der = make_request({{ca(pki::kTlsCa), X509_get0_serialNumber(cert.get())}});
-    const auto fresh = source2->respond(der);
-    EXPECT_EQ(short_lived->calls, 2) << "never served past nextUpdate";
-    EXPECT_GT(*fresh.next_update, m_clock.now());
+    EXPECT_GT(*source->respond(der).next_update, m_clock.now());
   }
 
   cache::MemoryCache m_memory{cache::MemoryCacheOptions{}, m_clock};
