@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <latch>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -189,6 +190,67 @@ TYPED_TEST(StoreConformance, AcceptsOneOfConcurrentInserts_OfSameSerial) {
   auto count = this->store().count_certificates();
   ASSERT_TRUE(count);
   EXPECT_EQ(*count, 1);
+}
+
+// Concurrent inserts may share one commit (SQLite's group commit): a duplicate in the same
+// batch must fail alone, leaving neither its transparency entry nor its events behind, and
+// every other insert must land with all of its own.
+TYPED_TEST(StoreConformance, KeepsEachInsertWhole_WhenConcurrentInsertsCollide) {
+  constexpr int kThreads = 6, kPerThread = 30;
+  std::latch start(kThreads);
+  std::atomic<int> ok{0}, duplicate{0};
+  std::vector<std::string> failures;
+  std::mutex failures_mutex;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every third serial is one that all threads race for.
+        const std::string serial = i % 3 == 0 ? "d" + std::to_string(i) : "c" + std::to_string(t * 100 + i);
+        const std::string actor = "thread:" + std::to_string(t);
+        auto r = this->store().insert_certificate(make_cert(serial), {make_event(100 + i, actor, "key.use", serial),
+                                                                      make_event(100 + i, actor, "x.y", serial)});
+        if (r) ++ok;
+        else if (r.error().code == Errc::already_exists) ++duplicate;
+        else {
+          std::lock_guard lock(failures_mutex);
+          failures.push_back(r.error().to_string());
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  constexpr int kShared = kPerThread / 3;
+  EXPECT_EQ(ok.load(), kThreads * (kPerThread - kShared) + kShared);
+  EXPECT_EQ(duplicate.load(), (kThreads - 1) * kShared);
+
+  auto count = this->store().count_certificates();
+  ASSERT_TRUE(count);
+  EXPECT_EQ(*count, ok.load());
+  auto entries = this->store().list_transparency_entries(0, 10000);
+  ASSERT_TRUE(entries) << entries.error().to_string();
+  EXPECT_EQ(static_cast<int>(entries->size()), ok.load());
+  std::set<std::string> refs;
+  for (const auto& e : *entries) refs.insert(e.ref);
+  EXPECT_EQ(static_cast<int>(refs.size()), ok.load());
+  AuditFilter f;
+  f.limit = 10000;
+  auto events = this->store().list_audit_events(f);
+  ASSERT_TRUE(events) << events.error().to_string();
+  EXPECT_EQ(static_cast<int>(events->size()), 2 * ok.load());
+  // Each stored certificate's events are those of the thread whose insert won.
+  for (const std::string& serial : refs) {
+    auto cert = this->store().get_certificate(serial);
+    ASSERT_TRUE(cert) << serial;
+    AuditFilter by_target;
+    by_target.target = serial;
+    auto mine = this->store().list_audit_events(by_target);
+    ASSERT_TRUE(mine);
+    ASSERT_EQ(mine->size(), 2u) << serial;
+    EXPECT_EQ((*mine)[0].actor, (*mine)[1].actor);
+  }
 }
 
 TYPED_TEST(StoreConformance, ReturnsNotFound_ForUnknownSerial) {

@@ -32,6 +32,10 @@ struct SqlDialect {
   // ... or, with none, an flock on "<prefix><job>.lock" (SQLite: beside the database file).
   // Both empty: locks held in this process only (an in-memory database).
   std::string job_lock_file_prefix;
+  // Concurrent hot writes (certificates, audit events) share one transaction, so one commit
+  // (and one fsync) serves them all: for an engine whose writers queue behind a single
+  // connection (SQLite), where each commit's fsync would otherwise hold every other back.
+  bool group_commit = false;
 };
 
 // Substitutes the dialect's tokens; Errc::migration_failed names a `{{...}}` left unknown.

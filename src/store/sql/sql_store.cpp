@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <exception>
+
 namespace cartorio::store::sql {
 namespace {
 
@@ -155,28 +157,111 @@ core::Result<void> SqlStore::insert_certificate(const CertificateRecord& rec, co
     return Error(Errc::invalid_argument, std::string(op) + ": a revoked record needs revoked_at and a valid reason");
   CARTORIO_TRY(std::string sans, sans_to_json(rec.sans));
   const bool revoked = rec.status == CertificateStatus::revoked;
+  return write(op, [&](SqlConnection& conn) -> core::Result<void> {
+    auto r = conn.query(
+        "INSERT INTO certificates (" + std::string(kCertificateColumns) +
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {rec.serial, rec.issuer, rec.profile, rec.subject, sans, rec.not_before, rec.not_after,
+         std::string(to_string(rec.status)), std::int64_t{revoked ? rec.revocation_reason : 0},
+         revoked ? rec.revoked_at : std::int64_t{0}, rec.requester, rec.pem, rec.created_at},
+        StatementKind::write);
+    if (!r) {
+      // The primary key decides, so two racing inserts cannot both pass a pre-check.
+      if (r.error().code == Errc::already_exists)
+        return Error(Errc::already_exists, std::string(op) + ": serial " + rec.serial + " already exists");
+      return in(op, r.error());
+    }
+    CARTORIO_TRY_VOID(insert_transparency_entry(conn, "certificate", rec.serial, rec.created_at, op));
+    for (const auto& e : events) CARTORIO_TRY_VOID(insert_audit_event(conn, e, op));
+    return core::ok();
+  });
+}
 
-  CARTORIO_TRY(auto conn, connection(op));
-  auto tx = SqlTransaction::begin(*conn, TxMode::immediate);
-  if (!tx) return in(op, tx.error());
-  auto r = conn->query(
-      "INSERT INTO certificates (" + std::string(kCertificateColumns) +
-          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {rec.serial, rec.issuer, rec.profile, rec.subject, sans, rec.not_before, rec.not_after,
-       std::string(to_string(rec.status)), std::int64_t{revoked ? rec.revocation_reason : 0},
-       revoked ? rec.revoked_at : std::int64_t{0}, rec.requester, rec.pem, rec.created_at},
-      StatementKind::write);
-  if (!r) {
-    // The primary key decides, so two racing inserts cannot both pass a pre-check.
-    if (r.error().code == Errc::already_exists)
-      return Error(Errc::already_exists, std::string(op) + ": serial " + rec.serial + " already exists");
-    return in(op, r.error());
+struct SqlStore::PendingWrite {
+  std::string_view op;
+  const WriteWork& work;
+  core::Result<void> result = Error(Errc::internal, "write not run");
+  bool done = false;  // guarded by m_group_mutex
+};
+
+core::Result<void> SqlStore::write(std::string_view op, const WriteWork& work) {
+  PendingWrite me{op, work};
+  if (!m_dialect.group_commit) {
+    PendingWrite* one[] = {&me};
+    run_writes(one);
+    return std::move(me.result);
   }
-  CARTORIO_TRY_VOID(insert_transparency_entry(*conn, "certificate", rec.serial, rec.created_at, op));
-  for (const auto& e : events) CARTORIO_TRY_VOID(insert_audit_event(*conn, e, op));
+  std::unique_lock lock(m_group_mutex);
+  m_group_queue.push_back(&me);
+  while (!me.done) {
+    if (m_group_leader) {
+      m_group_done.wait(lock);
+      continue;
+    }
+    // Lead: everything queued so far (this call included) goes in one transaction. Calls
+    // that arrive meanwhile queue for the next leader.
+    m_group_leader = true;
+    const auto batch = std::exchange(m_group_queue, {});
+    lock.unlock();
+    struct Finish {  // also on an exception, so no follower waits forever
+      SqlStore& store;
+      const std::vector<PendingWrite*>& batch;
+      std::unique_lock<std::mutex>& lock;
+      const int exceptions = std::uncaught_exceptions();
+      ~Finish() {
+        lock.lock();
+        const bool unwinding = std::uncaught_exceptions() > exceptions;  // nothing was committed
+        for (auto* p : batch) {
+          if (unwinding) p->result = Error(Errc::store_error, std::string(p->op) + ": write abandoned");
+          p->done = true;
+        }
+        store.m_group_leader = false;
+        store.m_group_done.notify_all();
+      }
+    } finish{*this, batch, lock};
+    run_writes(batch);
+  }
+  return std::move(me.result);
+}
+
+void SqlStore::run_writes(std::span<PendingWrite* const> batch) {
+  auto fail_all = [&](const Error& e) {
+    for (auto* p : batch) p->result = in(p->op, e);
+  };
+  auto conn = connection(batch.front()->op);
+  if (!conn) {
+    for (auto* p : batch) p->result = conn.error();
+    return;
+  }
+  auto tx = SqlTransaction::begin(**conn, TxMode::immediate);
+  if (!tx) return fail_all(tx.error());
+  // One item needs no savepoint: its failure rolls the whole transaction back.
+  const bool savepoints = batch.size() > 1;
+  auto exec = [&](std::string_view sql) { return (*conn)->query(sql, {}, StatementKind::write); };
+  bool any_done = false;
+  for (auto* p : batch) {
+    if (savepoints) {
+      if (auto r = exec("SAVEPOINT grouped_write"); !r) return fail_all(r.error());
+    }
+    p->result = p->work(**conn);
+    if (p->result) {
+      any_done = true;
+      if (savepoints) {
+        if (auto r = exec("RELEASE grouped_write"); !r) return fail_all(r.error());
+      }
+    } else if (!savepoints) {
+      return;  // the transaction rolls back when it dies
+    } else if (auto r = exec("ROLLBACK TO grouped_write"); !r) {
+      return fail_all(r.error());
+    } else if (auto released = exec("RELEASE grouped_write"); !released) {
+      return fail_all(released.error());
+    }
+  }
+  if (!any_done) return;
   auto committed = tx->commit();
-  if (!committed) return in(op, committed.error());
-  return core::ok();
+  if (!committed)
+    for (auto* p : batch)
+      if (p->result) p->result = in(p->op, committed.error());
 }
 
 core::Result<CertificateRecord> SqlStore::get_certificate(const std::string& serial) {
@@ -334,12 +419,11 @@ core::Result<std::int64_t> SqlStore::insert_audit_event(SqlConnection& conn, con
 
 core::Result<std::int64_t> SqlStore::append_audit_event(const AuditEvent& e) {
   constexpr std::string_view op = "append_audit_event";
-  CARTORIO_TRY(auto conn, connection(op));
-  auto tx = SqlTransaction::begin(*conn, TxMode::immediate);
-  if (!tx) return in(op, tx.error());
-  CARTORIO_TRY(std::int64_t id, insert_audit_event(*conn, e, op));
-  auto committed = tx->commit();
-  if (!committed) return in(op, committed.error());
+  std::int64_t id = 0;
+  CARTORIO_TRY_VOID(write(op, [&](SqlConnection& conn) -> core::Result<void> {
+    CARTORIO_TRY(id, insert_audit_event(conn, e, op));
+    return core::ok();
+  }));
   return id;
 }
 
@@ -347,16 +431,15 @@ core::Result<std::vector<std::int64_t>> SqlStore::append_audit_events(const std:
   constexpr std::string_view op = "append_audit_events";
   std::vector<std::int64_t> ids;
   if (events.empty()) return ids;
-  CARTORIO_TRY(auto conn, connection(op));
-  auto tx = SqlTransaction::begin(*conn, TxMode::immediate);
-  if (!tx) return in(op, tx.error());
-  ids.reserve(events.size());
-  for (const auto& e : events) {
-    CARTORIO_TRY(std::int64_t id, insert_audit_event(*conn, e, op));
-    ids.push_back(id);
-  }
-  auto committed = tx->commit();
-  if (!committed) return in(op, committed.error());
+  CARTORIO_TRY_VOID(write(op, [&](SqlConnection& conn) -> core::Result<void> {
+    ids.clear();
+    ids.reserve(events.size());
+    for (const auto& e : events) {
+      CARTORIO_TRY(std::int64_t id, insert_audit_event(conn, e, op));
+      ids.push_back(id);
+    }
+    return core::ok();
+  }));
   return ids;
 }
 

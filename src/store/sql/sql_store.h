@@ -11,7 +11,12 @@
 #include "store/sql/sql_dialect.h"
 #include "store/store.h"
 
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
 
 namespace cartorio::store::sql {
 
@@ -135,7 +140,15 @@ class SqlStore final : public Store {
   core::Result<void> change_own_password(std::string_view new_password) override;
 
  private:
+  struct PendingWrite;
+  using WriteWork = std::function<core::Result<void>(SqlConnection&)>;
+
   core::Result<PooledConnection> connection(std::string_view op);
+  // Runs `work` in a write transaction and commits it. With SqlDialect::group_commit,
+  // concurrent calls share one transaction and commit (a savepoint each, so one that fails
+  // takes nothing of the others with it). `work` may run on another caller's thread.
+  core::Result<void> write(std::string_view op, const WriteWork& work);
+  void run_writes(std::span<PendingWrite* const> batch);
   // Inserts one audit event inside the caller's open transaction (taking the audit lock,
   // held until that transaction ends) and returns its id; append_audit_event and every
   // change recorded together with its event go through it.
@@ -147,6 +160,13 @@ class SqlStore final : public Store {
 
   const SqlDialect m_dialect;
   std::unique_ptr<ConnectionPool> m_pool;
+
+  // Group commit (SqlDialect::group_commit): callers queue their write; whoever finds no
+  // leader becomes it, takes the whole queue, commits it once and wakes the others.
+  std::mutex m_group_mutex;
+  std::condition_variable m_group_done;
+  std::vector<PendingWrite*> m_group_queue;
+  bool m_group_leader = false;
 };
 
 }  // namespace cartorio::store::sql

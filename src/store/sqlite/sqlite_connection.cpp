@@ -183,6 +183,7 @@ sql::SqlDialect sqlite_dialect() {
   d.tokens = {{"ID_PK", "INTEGER PRIMARY KEY AUTOINCREMENT"}, {"KEY_TEXT", "TEXT"}};
   d.unix_now = "CAST(strftime('%s', 'now') AS INTEGER)";
   d.transaction_lock = "";  // BEGIN IMMEDIATE already takes the database write lock
+  d.group_commit = true;     // one connection: writers wait for each other's fsync
   return d;
 }
 
