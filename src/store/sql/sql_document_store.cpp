@@ -4,7 +4,6 @@
 #include "store/sql/sql_store.h"
 
 #include "store/sql/sql_helpers.h"
-#include "store/sql/sql_transaction.h"
 
 #include <algorithm>
 #include <array>
@@ -93,29 +92,26 @@ std::vector<DocumentRecord> documents_from(const SqlResult& r) {
 core::Result<void> SqlStore::insert_document(const DocumentRecord& rec, const AuditEvent& event) {
   constexpr std::string_view op = "insert_document";
   CARTORIO_TRY_VOID(check_document(op, rec));
-  CARTORIO_TRY(auto conn, connection(op));
-  auto tx = SqlTransaction::begin(*conn, TxMode::immediate);
-  if (!tx) return in(op, tx.error());
-  // The document first: the audit lock (PostgreSQL) is then held only for the event's
-  // insert and the commit. Any failure below leaves `tx` to roll both back.
-  auto r = conn->query("INSERT INTO documents (" + std::string(kDocumentColumns) +
-                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       {rec.id, rec.owner, rec.title, rec.original_sha256, rec.signed_sha256, rec.signed_size,
-                        rec.object_key, rec.signer_serial, rec.level, rec.created_at, text_or_null(rec.signer_cpf),
-                        text_or_null(rec.signer_cpf_index), text_or_null(rec.signer_name),
-                        text_or_null(rec.signer_email), text_or_null(rec.signer_email_index)},
-                       StatementKind::write);
-  if (!r) {
-    if (r.error().code == Errc::already_exists)
-      return Error(Errc::already_exists, std::string(op) + ": document " + rec.id + " already exists");
-    // A foreign-key failure (no such certificate) or a CHECK the checks above missed.
-    return in(op, r.error());
-  }
-  CARTORIO_TRY_VOID(insert_transparency_entry(*conn, "document", rec.id, rec.created_at, op));
-  CARTORIO_TRY_VOID(insert_audit_event(*conn, event, op));
-  auto committed = tx->commit();
-  if (!committed) return in(op, committed.error());
-  return core::ok();
+  return write(op, [&](SqlConnection& conn) -> core::Result<void> {
+    // The document first: the audit lock (PostgreSQL) is then held only for the event's
+    // insert and the commit. Any failure below rolls both back.
+    auto r = conn.query("INSERT INTO documents (" + std::string(kDocumentColumns) +
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        {rec.id, rec.owner, rec.title, rec.original_sha256, rec.signed_sha256, rec.signed_size,
+                         rec.object_key, rec.signer_serial, rec.level, rec.created_at, text_or_null(rec.signer_cpf),
+                         text_or_null(rec.signer_cpf_index), text_or_null(rec.signer_name),
+                         text_or_null(rec.signer_email), text_or_null(rec.signer_email_index)},
+                        StatementKind::write);
+    if (!r) {
+      if (r.error().code == Errc::already_exists)
+        return Error(Errc::already_exists, std::string(op) + ": document " + rec.id + " already exists");
+      // A foreign-key failure (no such certificate) or a CHECK the checks above missed.
+      return in(op, r.error());
+    }
+    CARTORIO_TRY_VOID(insert_transparency_entry(conn, "document", rec.id, rec.created_at, op));
+    CARTORIO_TRY_VOID(insert_audit_event(conn, event, op));
+    return core::ok();
+  });
 }
 
 core::Result<DocumentRecord> SqlStore::get_document(const std::string& id) {
