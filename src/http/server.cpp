@@ -651,6 +651,10 @@ struct Server::Impl {
       });
       return;
     }
+    // A response leaves in more than one write (TLS records, headers then body): with Nagle
+    // the last one waits for the client's delayed ACK (up to 40 ms) on every request.
+    error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);  // best effort: only latency depends on it
     error_code remote_ec;
     auto remote = socket.remote_endpoint(remote_ec);
     std::string remote_address = remote_ec ? "" : remote.address().to_string();
