@@ -181,15 +181,20 @@ struct SqlStore::PendingWrite {
   std::string_view op;
   const WriteWork& work;
   core::Result<void> result = Error(Errc::internal, "write not run");
-  bool done = false;  // guarded by m_group_mutex
+  std::exception_ptr thrown;  // what `work` threw: rethrown to its own caller, not the leader's
+  bool done = false;          // guarded by m_group_mutex
 };
 
 core::Result<void> SqlStore::write(std::string_view op, const WriteWork& work) {
   PendingWrite me{op, work};
+  auto outcome = [&me] {
+    if (me.thrown) std::rethrow_exception(me.thrown);
+    return std::move(me.result);
+  };
   if (!m_dialect.group_commit) {
     PendingWrite* one[] = {&me};
     run_writes(one);
-    return std::move(me.result);
+    return outcome();
   }
   std::unique_lock lock(m_group_mutex);
   m_group_queue.push_back(&me);
@@ -221,7 +226,7 @@ core::Result<void> SqlStore::write(std::string_view op, const WriteWork& work) {
     } finish{*this, batch, lock};
     run_writes(batch);
   }
-  return std::move(me.result);
+  return outcome();
 }
 
 void SqlStore::run_writes(std::span<PendingWrite* const> batch) {
@@ -230,7 +235,7 @@ void SqlStore::run_writes(std::span<PendingWrite* const> batch) {
   };
   auto conn = connection(batch.front()->op);
   if (!conn) {
-    for (auto* p : batch) p->result = conn.error();
+    for (auto* p : batch) p->result = in(p->op, conn.error());
     return;
   }
   auto tx = SqlTransaction::begin(**conn, TxMode::immediate);
@@ -243,7 +248,12 @@ void SqlStore::run_writes(std::span<PendingWrite* const> batch) {
     if (savepoints) {
       if (auto r = exec("SAVEPOINT grouped_write"); !r) return fail_all(r.error());
     }
-    p->result = p->work(**conn);
+    try {
+      p->result = p->work(**conn);
+    } catch (...) {  // as a failure of this item only; write() rethrows it to its caller
+      p->thrown = std::current_exception();
+      p->result = Error(Errc::store_error, std::string(p->op) + ": write abandoned");
+    }
     if (p->result) {
       any_done = true;
       if (savepoints) {
@@ -252,16 +262,20 @@ void SqlStore::run_writes(std::span<PendingWrite* const> batch) {
     } else if (!savepoints) {
       return;  // the transaction rolls back when it dies
     } else if (auto r = exec("ROLLBACK TO grouped_write"); !r) {
-      return fail_all(r.error());
+      // SQLite rolls the whole transaction back itself on some errors (full, I/O, busy):
+      // the savepoint is gone then. The item keeps its own error, the others get this one.
+      auto own = std::move(p->result);
+      fail_all(r.error());
+      p->result = std::move(own);
+      return;
     } else if (auto released = exec("RELEASE grouped_write"); !released) {
       return fail_all(released.error());
     }
   }
   if (!any_done) return;
-  auto committed = tx->commit();
-  if (!committed)
-    for (auto* p : batch)
-      if (p->result) p->result = in(p->op, committed.error());
+  // Not committed: every item fails with that, also one that failed only because another
+  // item of the batch had written the same key first (its already_exists would be false).
+  if (auto committed = tx->commit(); !committed) fail_all(committed.error());
 }
 
 core::Result<CertificateRecord> SqlStore::get_certificate(const std::string& serial) {
