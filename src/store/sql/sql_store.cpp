@@ -446,7 +446,6 @@ core::Result<std::vector<std::int64_t>> SqlStore::append_audit_events(const std:
   std::vector<std::int64_t> ids;
   if (events.empty()) return ids;
   CARTORIO_TRY_VOID(write(op, [&](SqlConnection& conn) -> core::Result<void> {
-    ids.clear();
     ids.reserve(events.size());
     for (const auto& e : events) {
       CARTORIO_TRY(std::int64_t id, insert_audit_event(conn, e, op));
