@@ -18,6 +18,9 @@
 //     certificate that parses back as one DER X.509, verifies with the CA key, carries the CSR's
 //     public key, the validated subject and exactly the validated SANs in order (read back by
 //     pki::record_for, as the store records them), critical when the subject is empty.
+// The request and key in a ValidatedCsr must be what OpenSSL's own reader (PEM_read_bio_X509_REQ
+// or d2i_X509_REQ) makes of the same input: the same DER and the same key, whichever of
+// parse_csr's two paths read it (crypto/csr.cpp).
 // Inputs that are not PEM are also tried once as the PEM a client would paste (base64 under a
 // CERTIFICATE REQUEST header): a DER request that validates must validate the same way there.
 // A DER request whose signature does not verify is also signed again by the harness (see
@@ -39,6 +42,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -223,6 +227,25 @@ void check_issued(const Harness& h, const pki::Profile& p, const pki::ValidatedC
     violated(p, "subjectAltName criticality does not follow the empty subject");
 }
 
+crypto::X509Req openssl_reads(crypto::ByteView input) {
+  const std::string_view text(reinterpret_cast<const char*>(input.data()), input.size());
+  if (text.find("-----BEGIN") != std::string_view::npos) {
+    crypto::Bio bio(BIO_new_mem_buf(input.data(), static_cast<int>(input.size())));
+    return crypto::X509Req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  }
+  const unsigned char* p = input.data();
+  return crypto::X509Req(d2i_X509_REQ(nullptr, &p, static_cast<long>(input.size())));
+}
+
+crypto::Bytes request_der(const X509_REQ* req) {
+  unsigned char* buf = nullptr;
+  const int len = i2d_X509_REQ(req, &buf);
+  if (len <= 0) return {};
+  crypto::Bytes out(buf, buf + len);
+  OPENSSL_free(buf);
+  return out;
+}
+
 // Valid (and checked), refused under this profile, or refused before any profile rule applies:
 // malformed_csr and csr_bad_signature come from parsing and the signature check, which precede
 // the profile's rules (the one later malformed_csr, an RSA key without exponent, follows only
@@ -243,8 +266,13 @@ Verdict validate_and_check(const Harness& h, const pki::Profile& p, crypto::Byte
   const auto& csr = *r;
   if (!csr.request || !csr.public_key || !csr.subject) violated(p, "a ValidatedCsr with a null member");
   if (X509_REQ_verify(csr.request.get(), csr.public_key.get()) != 1) violated(p, "the request does not verify");
-  if (!crypto::same_public_key(X509_REQ_get0_pubkey(csr.request.get()), csr.public_key.get()))
-    violated(p, "public_key is not the request's");
+  crypto::X509Req theirs = openssl_reads(input);
+  EVP_PKEY* their_key = theirs ? X509_REQ_get0_pubkey(theirs.get()) : nullptr;
+  ERR_clear_error();
+  if (!their_key) violated(p, "a request OpenSSL cannot read (or whose key it cannot decode) was accepted");
+  if (request_der(csr.request.get()) != request_der(theirs.get()))
+    violated(p, "the request is not the one OpenSSL reads from the same input");
+  if (!crypto::same_public_key(their_key, csr.public_key.get())) violated(p, "public_key is not the request's");
   check_key(p, csr.public_key.get());
   check_subject(p, csr.subject.get());
   if (csr.sans.size() > 100) violated(p, std::to_string(csr.sans.size()) + " SANs accepted");

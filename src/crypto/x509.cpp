@@ -58,27 +58,6 @@ core::Result<std::vector<X509Ptr>> parse_certificate_chain(std::string_view pem)
   return out;
 }
 
-core::Result<X509Req> parse_csr(ByteView in) {
-  if (in.empty()) return {Errc::malformed_csr, "CSR: empty input"};
-  X509Req req;
-  if (looks_like_pem(in)) {
-    Bio bio(BIO_new_mem_buf(in.data(), static_cast<int>(in.size())));
-    req.reset(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
-  } else {
-    const unsigned char* p = in.data();
-    req.reset(d2i_X509_REQ(nullptr, &p, static_cast<long>(in.size())));
-    if (req && p != in.data() + in.size()) {
-      return {Errc::malformed_csr, "CSR: trailing bytes after the DER structure at offset " +
-                                       std::to_string(p - in.data())};
-    }
-  }
-  if (!req) {
-    std::string why = openssl_errors();
-    return {Errc::malformed_csr, "CSR: not a valid PKCS#10 request in PEM or DER" + (why.empty() ? "" : " (" + why + ")")};
-  }
-  return req;
-}
-
 core::Result<X509Crl> parse_crl(ByteView in) {
   X509Crl crl;
   if (looks_like_pem(in)) {
@@ -191,6 +170,49 @@ bool canonical_rsa_key_bits(const unsigned char* bits, int len) {
 
 }  // namespace
 
+CanonicalSpki canonical_spki(const X509_ALGOR* algorithm, const unsigned char* bits, int bits_len) {
+  if (!algorithm || !bits || bits_len <= 0) return CanonicalSpki::none;
+  const ASN1_OBJECT* oid = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(&oid, &param_type, &param, algorithm);
+  switch (OBJ_obj2nid(oid)) {
+    case NID_rsaEncryption:
+      return param_type == V_ASN1_NULL && canonical_rsa_key_bits(bits, bits_len) ? CanonicalSpki::rsa
+                                                                                 : CanonicalSpki::none;
+    case NID_X9_62_id_ecPublicKey: {
+      const int curve = param_type == V_ASN1_OBJECT ? OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param)) : NID_undef;
+      if (bits[0] != 0x04) return CanonicalSpki::none;
+      if (curve == NID_X9_62_prime256v1 && bits_len == 65) return CanonicalSpki::ec_p256;
+      if (curve == NID_secp384r1 && bits_len == 97) return CanonicalSpki::ec_p384;
+      return CanonicalSpki::none;
+    }
+    default: return CanonicalSpki::none;
+  }
+}
+
+bool copy_spki(X509_PUBKEY* to, const X509_ALGOR* algorithm, const unsigned char* bits, int bits_len) {
+  if (!to || !algorithm || !bits || bits_len <= 0) return false;
+  const ASN1_OBJECT* oid = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(&oid, &param_type, &param, algorithm);
+  if (param_type != V_ASN1_NULL && param_type != V_ASN1_OBJECT && param_type != V_ASN1_UNDEF) return false;
+  // set0 takes ownership of fresh copies (the source keeps its own). In OpenSSL 3.0
+  // X509_PUBKEY_set0_param fails only before it takes anything, so freeing all on failure is right.
+  ASN1_OBJECT* oid_copy = OBJ_dup(oid);
+  ASN1_OBJECT* param_copy = param_type == V_ASN1_OBJECT ? OBJ_dup(static_cast<const ASN1_OBJECT*>(param)) : nullptr;
+  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<std::size_t>(bits_len)));
+  if (!oid_copy || (param_type == V_ASN1_OBJECT && !param_copy) || !bits_copy ||
+      X509_PUBKEY_set0_param(to, oid_copy, param_type, param_copy, bits_copy, bits_len) != 1) {
+    ASN1_OBJECT_free(oid_copy);
+    ASN1_OBJECT_free(param_copy);
+    OPENSSL_free(bits_copy);
+    return false;
+  }
+  return true;
+}
+
 core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki) {
   if (!cert || !spki) return {core::Errc::crypto_error, "no SubjectPublicKeyInfo to copy"};
   ASN1_OBJECT* algorithm = nullptr;
@@ -199,36 +221,10 @@ core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki) {
   X509_ALGOR* alg = nullptr;
   if (X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, spki) != 1 || !alg || !bits || bits_len <= 0)
     return {core::Errc::crypto_error, "no SubjectPublicKeyInfo to copy"};
-  const ASN1_OBJECT* oid = nullptr;
-  int param_type = V_ASN1_UNDEF;
-  const void* param = nullptr;
-  X509_ALGOR_get0(&oid, &param_type, &param, alg);
-  bool canonical = false;
-  switch (OBJ_obj2nid(oid)) {
-    case NID_rsaEncryption:
-      canonical = param_type == V_ASN1_NULL && canonical_rsa_key_bits(bits, bits_len);
-      break;
-    case NID_X9_62_id_ecPublicKey: {
-      const int curve = param_type == V_ASN1_OBJECT ? OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param)) : NID_undef;
-      const int point_len = curve == NID_X9_62_prime256v1 ? 65 : curve == NID_secp384r1 ? 97 : 0;
-      canonical = point_len != 0 && bits_len == point_len && bits[0] == 0x04;
-      break;
-    }
-    default: break;
-  }
-  if (!canonical) return {core::Errc::not_supported, "not the canonical encoding of an RSA or P-256/P-384 key"};
-  // set0 takes ownership of fresh copies (the request keeps its own). In OpenSSL 3.0
-  // X509_PUBKEY_set0_param fails only before it takes anything, so freeing all on failure is right.
-  ASN1_OBJECT* oid_copy = OBJ_dup(oid);
-  ASN1_OBJECT* param_copy = param_type == V_ASN1_OBJECT ? OBJ_dup(static_cast<const ASN1_OBJECT*>(param)) : nullptr;
-  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<std::size_t>(bits_len)));
-  if (!oid_copy || (param_type == V_ASN1_OBJECT && !param_copy) || !bits_copy ||
-      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), oid_copy, param_type, param_copy, bits_copy, bits_len) != 1) {
-    ASN1_OBJECT_free(oid_copy);
-    ASN1_OBJECT_free(param_copy);
-    OPENSSL_free(bits_copy);
+  if (canonical_spki(alg, bits, bits_len) == CanonicalSpki::none)
+    return {core::Errc::not_supported, "not the canonical encoding of an RSA or P-256/P-384 key"};
+  if (!copy_spki(X509_get_X509_PUBKEY(cert), alg, bits, bits_len))
     return {core::Errc::crypto_error, "cannot copy the SubjectPublicKeyInfo"};
-  }
   return core::ok();
 }
 

@@ -15,7 +15,16 @@ namespace cartorio::crypto {
 // Accepts PEM or DER. Errc::malformed_input naming what could not be read.
 core::Result<X509Ptr> parse_certificate(ByteView pem_or_der);
 core::Result<std::vector<X509Ptr>> parse_certificate_chain(std::string_view pem);
-core::Result<X509Req> parse_csr(ByteView pem_or_der);
+
+// A PKCS#10 request as read (crypto/csr.cpp). `public_key` is the request's key, decoded;
+// empty when OpenSSL cannot decode it. The request's own X509_PUBKEY may hold only the
+// encoded key (no EVP_PKEY): read the key from here, not with X509_REQ_get0_pubkey.
+struct Csr {
+  X509Req request;
+  PKey public_key;
+};
+// PEM (the first CERTIFICATE REQUEST block) or DER (nothing after it). Errc::malformed_csr.
+core::Result<Csr> parse_csr(ByteView pem_or_der);
 core::Result<X509Crl> parse_crl(ByteView pem_or_der);
 
 std::string to_pem(const X509* cert);
@@ -43,6 +52,14 @@ long long asn1_time_to_unix(const ASN1_TIME* t);
 // bytes, odd parameters) never reaches a certificate: Errc::not_supported, and the caller
 // uses X509_set_pubkey.
 core::Result<void> copy_public_key_info(X509* cert, const X509_PUBKEY* spki);
+
+// The SubjectPublicKeyInfo forms the fast paths above take (what X509_set_pubkey writes):
+// rsaEncryption with NULL parameters and a DER RSAPublicKey with nothing after it, or
+// id-ecPublicKey with a named P-256/P-384 curve and an uncompressed point of its size.
+enum class CanonicalSpki { none, rsa, ec_p256, ec_p384 };
+CanonicalSpki canonical_spki(const X509_ALGOR* algorithm, const unsigned char* bits, int bits_len);
+// Sets `to` to (algorithm, bits) as encoded, without decoding the key; false on failure.
+bool copy_spki(X509_PUBKEY* to, const X509_ALGOR* algorithm, const unsigned char* bits, int bits_len);
 
 // A CSR for `key`, signed by it: subject attributes as (short name, UTF-8 value) pairs in
 // order ("CN", "O", "OU", "serialNumber", ...) and URI subjectAltNames.

@@ -150,8 +150,10 @@ core::Result<Principal> IdentityService::api_key_principal(std::string_view key,
   if (!crypto::constant_time_equal(crypto::as_bytes(hash), crypto::as_bytes(rec->secret_hash)))
     return refused("wrong API key secret");
   if (rec->revoked_at != 0) return refused("API key revoked");
-  if (record_use) {
-    const auto now = now_unix();
+  // The record just read shows a use within the interval: nothing to write, and no wait for
+  // the store's writer (on SQLite every request would queue behind the running commit).
+  const auto now = now_unix();
+  if (record_use && rec->last_used_at < now - m_options.api_key_use_interval.count()) {
     if (auto r = m_stores.api_keys->record_api_key_use(prefix, now, now - m_options.api_key_use_interval.count()); !r)
       core::log::warn("identity.api_key_use_not_recorded", {{"prefix", prefix}, {"error", r.error().to_string()}});
   }

@@ -227,8 +227,9 @@ bool is_valid_email(std::string_view email) {
 
 core::Result<ValidatedCsr> validate_csr(crypto::ByteView csr, const Profile& profile) {
   if (csr.size() > kMaxCsrBytes) return {Errc::malformed_csr, "CSR larger than 64 KiB"};
-  CARTORIO_TRY(auto req, crypto::parse_csr(csr));
-  EVP_PKEY* pub = X509_REQ_get0_pubkey(req.get());
+  CARTORIO_TRY(auto parsed, crypto::parse_csr(csr));
+  auto& req = parsed.request;
+  EVP_PKEY* pub = parsed.public_key.get();
   if (!pub) return {Errc::malformed_csr, "CSR public key cannot be decoded (" + crypto::openssl_errors() + ")"};
   if (X509_REQ_verify(req.get(), pub) != 1) {
     crypto::openssl_errors();
@@ -248,8 +249,7 @@ core::Result<ValidatedCsr> validate_csr(crypto::ByteView csr, const Profile& pro
     return {Errc::profile_violation, "CSR has neither a subject nor a subjectAltName"};
 
   ValidatedCsr out;
-  EVP_PKEY_up_ref(pub);
-  out.public_key.reset(pub);
+  out.public_key = std::move(parsed.public_key);
   out.subject = std::move(subject);
   out.sans = std::move(sans);
   out.request = std::move(req);

@@ -20,7 +20,7 @@ struct SubjectAltName {
 
 struct ValidatedCsr {
   crypto::X509Req request;  // as parsed: its SubjectPublicKeyInfo goes into the certificate as is
-  crypto::PKey public_key;
+  crypto::PKey public_key;  // the request's key (the request itself may hold it only encoded)
   crypto::X509Name subject;        // only the attributes we accept (CN, O, OU, L, ST, C, serialNumber)
   std::vector<SubjectAltName> sans;
 };

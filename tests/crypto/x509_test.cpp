@@ -173,8 +173,8 @@ TEST_F(X509Test, ParsesCsrPemAndDer) {
   ASSERT_TRUE(a) << a.error().to_string();
   auto b = parse_csr(csr_der(req.get()));
   ASSERT_TRUE(b) << b.error().to_string();
-  EXPECT_EQ(csr_der(a->get()), csr_der(req.get()));
-  EXPECT_EQ(csr_der(b->get()), csr_der(req.get()));
+  EXPECT_EQ(csr_der(a->request.get()), csr_der(req.get()));
+  EXPECT_EQ(csr_der(b->request.get()), csr_der(req.get()));
 }
 
 TEST_F(X509Test, RejectsEmptyAndGarbageCsr) {

@@ -515,7 +515,7 @@ core::Result<void> SqlStore::insert_api_key(const ApiKeyRecord& rec) {
 
 core::Result<ApiKeyRecord> SqlStore::get_api_key(const std::string& prefix) {
   constexpr std::string_view op = "get_api_key";
-  CARTORIO_TRY(auto conn, connection(op));
+  CARTORIO_TRY(auto conn, read_connection(op));
   auto r = conn->query("SELECT " + std::string(kApiKeyColumns) + " FROM api_keys WHERE prefix = ?", {prefix},
                        StatementKind::read);
   if (!r) return in(op, r.error());

@@ -128,8 +128,9 @@ core::Result<std::vector<std::string>> strings_from_json(std::string_view op, co
   return out;
 }
 
-core::Result<std::unique_ptr<Store>> SqlStore::open(SqlDialect dialect, std::unique_ptr<ConnectionPool> pool) {
-  auto store = std::make_unique<SqlStore>(Key{}, std::move(dialect), std::move(pool));
+core::Result<std::unique_ptr<Store>> SqlStore::open(SqlDialect dialect, std::unique_ptr<ConnectionPool> pool,
+                                                   std::unique_ptr<ConnectionPool> read_pool) {
+  auto store = std::make_unique<SqlStore>(Key{}, std::move(dialect), std::move(pool), std::move(read_pool));
   {
     CARTORIO_TRY(auto conn, store->connection("open"));
     CARTORIO_TRY(int version, apply_migrations(*conn, store->m_dialect, embedded_migrations()));
@@ -140,6 +141,13 @@ core::Result<std::unique_ptr<Store>> SqlStore::open(SqlDialect dialect, std::uni
 
 core::Result<PooledConnection> SqlStore::connection(std::string_view op) {
   auto conn = m_pool->acquire();
+  if (!conn) return in(op, conn.error());
+  return conn;
+}
+
+core::Result<PooledConnection> SqlStore::read_connection(std::string_view op) {
+  if (!m_read_pool) return connection(op);
+  auto conn = m_read_pool->acquire();
   if (!conn) return in(op, conn.error());
   return conn;
 }
@@ -673,6 +681,7 @@ core::Result<void> SqlStore::change_own_password(std::string_view new_password) 
   }
   // Sessions keep the login they made: re-open them all, through the password provider.
   m_pool->retire_all();
+  if (m_read_pool) m_read_pool->retire_all();
   core::log::info("store password changed; pooled connections retired", {{"backend", m_dialect.backend_name}});
   return core::ok();
 }

@@ -23,15 +23,16 @@ namespace cartorio::store::sql {
 class SqlStore final : public Store {
  public:
   // Applies pending migrations (embedded_migrations()) and returns the ready store.
-  static core::Result<std::unique_ptr<Store>> open(SqlDialect dialect, std::unique_ptr<ConnectionPool> pool);
+  static core::Result<std::unique_ptr<Store>> open(SqlDialect dialect, std::unique_ptr<ConnectionPool> pool,
+                                                   std::unique_ptr<ConnectionPool> read_pool = nullptr);
 
   // Only open() can make the key, so a SqlStore never exists unmigrated.
   class Key {
     friend class SqlStore;
     Key() = default;
   };
-  SqlStore(Key, SqlDialect dialect, std::unique_ptr<ConnectionPool> pool)
-      : m_dialect(std::move(dialect)), m_pool(std::move(pool)) {}
+  SqlStore(Key, SqlDialect dialect, std::unique_ptr<ConnectionPool> pool, std::unique_ptr<ConnectionPool> read_pool)
+      : m_dialect(std::move(dialect)), m_pool(std::move(pool)), m_read_pool(std::move(read_pool)) {}
 
   core::Result<void> insert_certificate(const CertificateRecord& rec, const std::vector<AuditEvent>& events) override;
   using CertificateRepository::insert_certificate;
@@ -144,6 +145,9 @@ class SqlStore final : public Store {
   using WriteWork = std::function<core::Result<void>(SqlConnection&)>;
 
   core::Result<PooledConnection> connection(std::string_view op);
+  // For reads that need no transaction with a write: a reader of its own where the backend has
+  // one (SQLite in WAL mode: readers do not wait for the writer's commit), else connection().
+  core::Result<PooledConnection> read_connection(std::string_view op);
   // Runs `work` in a write transaction and commits it. With SqlDialect::group_commit,
   // concurrent calls share one transaction and commit (a savepoint each, so one that fails
   // takes nothing of the others with it). `work` may run on another caller's thread.
@@ -160,6 +164,7 @@ class SqlStore final : public Store {
 
   const SqlDialect m_dialect;
   std::unique_ptr<ConnectionPool> m_pool;
+  std::unique_ptr<ConnectionPool> m_read_pool;
 
   // Group commit (SqlDialect::group_commit): callers queue their write; whoever finds no
   // leader becomes it, takes the whole queue, commits it once and wakes the others.
