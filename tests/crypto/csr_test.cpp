@@ -7,6 +7,7 @@
 #include "crypto/x509.h"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -60,10 +61,11 @@ Bytes make_request(EVP_PKEY* key, bool extra_attribute = false, const EVP_MD* md
   sk_X509_EXTENSION_push(exts, san.get());
   EXPECT_EQ(X509_REQ_add_extensions(r.get(), exts), 1);
   sk_X509_EXTENSION_free(exts);
-  if (extra_attribute)
+  if (extra_attribute) {
     EXPECT_EQ(X509_REQ_add1_attr_by_NID(r.get(), NID_pkcs9_challengePassword, MBSTRING_ASC,
                                         reinterpret_cast<const unsigned char*>("s3cret"), -1),
               1);
+  }
   EXPECT_GT(X509_REQ_sign(r.get(), key, md), 0);
   return der_of(r.get());
 }
