@@ -201,8 +201,13 @@ core::Result<Csr> parse_csr(ByteView in) {
     from_pem = std::move(body);
   }
   const ByteView der = pem ? ByteView(from_pem) : in;
-  if (auto fast = read_without_decoder(der)) return std::move(*fast);
-  ERR_clear_error();
+  // What the fast path queues (its refusals) is dropped; the caller's errors stay.
+  ERR_set_mark();
+  if (auto fast = read_without_decoder(der)) {
+    ERR_pop_to_mark();
+    return std::move(*fast);
+  }
+  ERR_pop_to_mark();
   // OpenSSL's PEM reader ignores bytes after the request inside the block; raw DER may not have any.
   return read_with_openssl(der, /*allow_trailing_bytes=*/pem);
 }

@@ -159,8 +159,15 @@ bool canonical_rsa_key_bits(const unsigned char* bits, int len) {
   std::unique_ptr<ASN1_SEQUENCE_ANY, decltype([](ASN1_SEQUENCE_ANY* s) { sk_ASN1_TYPE_pop_free(s, ASN1_TYPE_free); })>
       seq(d2i_ASN1_SEQUENCE_ANY(nullptr, &p, len));
   if (!seq || p != bits + len || sk_ASN1_TYPE_num(seq.get()) != 2) return false;
-  for (int i = 0; i < 2; ++i)
-    if (ASN1_TYPE_get(sk_ASN1_TYPE_value(seq.get(), i)) != V_ASN1_INTEGER) return false;
+  // Both positive: a DER INTEGER with its top bit set is negative, which OpenSSL's key
+  // decoder would still read as a positive modulus (so a copy would not be what it writes).
+  for (int i = 0; i < 2; ++i) {
+    const ASN1_TYPE* t = sk_ASN1_TYPE_value(seq.get(), i);
+    if (ASN1_TYPE_get(t) != V_ASN1_INTEGER || t->value.integer->type != V_ASN1_INTEGER ||
+        ASN1_STRING_length(t->value.integer) == 0 ||
+        (ASN1_STRING_length(t->value.integer) == 1 && ASN1_STRING_get0_data(t->value.integer)[0] == 0))
+      return false;
+  }
   unsigned char* again = nullptr;
   const int again_len = i2d_ASN1_SEQUENCE_ANY(seq.get(), &again);
   const bool same = again_len == len && std::memcmp(again, bits, static_cast<std::size_t>(len)) == 0;

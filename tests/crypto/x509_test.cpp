@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -364,6 +365,17 @@ TEST_F(X509Test, CopyRefusesWhatIsNotTheKeysCanonicalEncoding) {
     ASSERT_FALSE(lax_copy);
     EXPECT_EQ(lax_copy.error().code, Errc::not_supported);
   }
+  // A modulus written as a negative INTEGER (top bit set, no 0x00 pad): minimal DER that
+  // OpenSSL's decoder reads as positive, so a copy would not be what X509_set_pubkey writes.
+  X509PubkeyForTest negative(X509_PUBKEY_new());
+  const unsigned char rsa_key[] = {0x30, 0x09, 0x02, 0x02, 0x80, 0x01, 0x02, 0x03, 0x01, 0x00, 0x01};
+  auto* bits = static_cast<unsigned char*>(OPENSSL_memdup(rsa_key, sizeof rsa_key));
+  ASSERT_EQ(X509_PUBKEY_set0_param(negative.get(), OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr, bits,
+                                   static_cast<int>(sizeof rsa_key)),
+            1);
+  auto negative_copy = copy_public_key_info(c.get(), negative.get());
+  ASSERT_FALSE(negative_copy);
+  EXPECT_EQ(negative_copy.error().code, Errc::not_supported);
 }
 
 }  // namespace

@@ -148,7 +148,7 @@ core::Result<PooledConnection> SqlStore::connection(std::string_view op) {
 core::Result<PooledConnection> SqlStore::read_connection(std::string_view op) {
   if (!m_read_pool) return connection(op);
   auto conn = m_read_pool->acquire();
-  if (!conn) return in(op, conn.error());
+  if (!conn) return connection(op);  // a reader that cannot open: the writer's connection serves
   return conn;
 }
 

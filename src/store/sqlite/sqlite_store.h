@@ -1,7 +1,8 @@
 // The embedded backend: one SQLite file, created when missing, in WAL mode with
 // synchronous=FULL (a notary may not lose a committed record on power loss) and foreign
-// keys on. One connection behind a mutex serves all threads; other processes opening the
-// same file wait on its lock for up to busy_timeout_ms.
+// keys on. One connection behind a mutex serves every write and most reads (two reader
+// connections take the API key lookups); other processes opening the same file wait on its
+// lock for up to busy_timeout_ms.
 #pragma once
 
 #include "store/store.h"
