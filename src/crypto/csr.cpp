@@ -76,9 +76,9 @@ struct CsrOuterFree {
 };
 using CsrOuterPtr = std::unique_ptr<CsrOuter, CsrOuterFree>;
 
-bool looks_like_pem(ByteView b) {
-  std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
-  return s.find("-----BEGIN") != std::string_view::npos;
+core::Error not_a_request() {
+  std::string why = openssl_errors();
+  return {Errc::malformed_csr, "CSR: not a valid PKCS#10 request in PEM or DER" + (why.empty() ? "" : " (" + why + ")")};
 }
 
 Bignum integer_to_bn(const ASN1_TYPE* t) {
@@ -161,10 +161,7 @@ std::optional<Csr> read_without_decoder(ByteView der) {
 core::Result<Csr> read_with_openssl(ByteView der, bool allow_trailing_bytes) {
   const unsigned char* p = der.data();
   X509Req req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
-  if (!req) {
-    std::string why = openssl_errors();
-    return {Errc::malformed_csr, "CSR: not a valid PKCS#10 request in PEM or DER" + (why.empty() ? "" : " (" + why + ")")};
-  }
+  if (!req) return not_a_request();
   if (!allow_trailing_bytes && p != der.data() + der.size())
     return {Errc::malformed_csr, "CSR: trailing bytes after the DER structure at offset " + std::to_string(p - der.data())};
   PKey key;
@@ -181,10 +178,7 @@ core::Result<Bytes> pem_body(ByteView in) {
   char* name = nullptr;
   const bool read = bio && PEM_bytes_read_bio(&data, &len, &name, PEM_STRING_X509_REQ, bio.get(), nullptr, nullptr) == 1;
   OPENSSL_free(name);
-  if (!read) {
-    std::string why = openssl_errors();
-    return {Errc::malformed_csr, "CSR: not a valid PKCS#10 request in PEM or DER" + (why.empty() ? "" : " (" + why + ")")};
-  }
+  if (!read) return not_a_request();
   Bytes der(data, data + len);
   OPENSSL_free(data);
   return der;

@@ -18,12 +18,6 @@ using core::Errc;
 
 namespace {
 
-bool looks_like_pem(ByteView b) {
-  static constexpr char kBegin[] = "-----BEGIN";
-  std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
-  return s.find(kBegin) != std::string_view::npos;
-}
-
 std::string bio_to_string(BIO* bio) {
   char* data = nullptr;
   long len = BIO_get_mem_data(bio, &data);
@@ -31,6 +25,11 @@ std::string bio_to_string(BIO* bio) {
 }
 
 }  // namespace
+
+bool looks_like_pem(ByteView b) {
+  std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
+  return s.find("-----BEGIN") != std::string_view::npos;
+}
 
 core::Result<X509Ptr> parse_certificate(ByteView in) {
   if (in.empty()) return {Errc::malformed_input, "certificate: empty input"};

@@ -12,6 +12,9 @@
 
 namespace cartorio::crypto {
 
+// True when the input holds a PEM block ("-----BEGIN"): the parsers below take it as PEM.
+bool looks_like_pem(ByteView b);
+
 // Accepts PEM or DER. Errc::malformed_input naming what could not be read.
 core::Result<X509Ptr> parse_certificate(ByteView pem_or_der);
 core::Result<std::vector<X509Ptr>> parse_certificate_chain(std::string_view pem);
